@@ -1,0 +1,148 @@
+"""The FastAPI application: the seed's gateway (auth, tenant context, rate limits, CORS) and the
+domain routers in one stateless process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from binelek import __version__
+from binelek.audit.router import router as audit_router
+from binelek.identity import service as identity_service
+from binelek.identity.resolver import IdentityResolver
+from binelek.identity.router import routers as identity_routers
+from binelek.kit.crypto import Encryptor
+from binelek.kit.db import Database
+from binelek.kit.errors import install_error_handlers
+from binelek.kit.jobs import JobEngine, bind_process_state
+from binelek.kit.logging import configure_logging
+from binelek.kit.middleware import RequestContextMiddleware
+from binelek.kit.outbox import OutboxDispatcher
+from binelek.kit.ratelimit import RateLimiter
+from binelek.kit.settings import Settings
+from binelek.kit.state import AppState
+from binelek.kit.tokens import TokenDenyList, TokenService
+from binelek.kit.web import default_dist_dir, mount_web_app
+
+log = structlog.get_logger(__name__)
+
+
+def build_state(settings: Settings) -> AppState:
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    state = AppState(
+        settings=settings,
+        db=Database(settings.sqlalchemy_url),
+        tokens=TokenService(settings),
+        deny_list=TokenDenyList(redis, settings.redis_prefix),
+        encryptor=Encryptor(settings.fernet_keys),
+        rate_limiter=RateLimiter(settings),
+        redis=redis,
+    )
+    state.principal_resolver = IdentityResolver(state)
+    return state
+
+
+async def start_background(state: AppState) -> None:
+    bind_process_state(db=state.db, settings=state.settings, encryptor=state.encryptor)
+    if not state.settings.jobs_enabled:
+        return
+    state.jobs = JobEngine(state.settings)
+    await state.jobs.start()
+    state.dispatcher = OutboxDispatcher(state.db, state.settings.outbox_poll_seconds)
+    state.dispatcher.start()
+
+
+async def stop_background(state: AppState) -> None:
+    if state.dispatcher is not None:
+        await state.dispatcher.stop()
+    if state.jobs is not None:
+        await state.jobs.stop()
+
+
+def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
+    configure_logging(settings.log_level, json=settings.log_json)
+    app_state = state or build_state(settings)
+    owns_background = state is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await identity_service.load_deny_list(app_state)
+        if owns_background:
+            await start_background(app_state)
+        log.info("started", embedded=settings.embedded, version=__version__)
+        try:
+            yield
+        finally:
+            if owns_background:
+                await stop_background(app_state)
+                await app_state.db.dispose()
+                if app_state.redis is not None:
+                    await app_state.redis.aclose()
+
+    app = FastAPI(
+        title="Binelek API",
+        version=__version__,
+        summary="The SMB AI Command Platform",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.binelek = app_state
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-Tenant-ID", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware, production=settings.is_production)
+
+    for router in (*identity_routers, audit_router):
+        app.include_router(router)
+    _add_operational_routes(app, app_state)
+    mount_web_app(app, settings.web_dist_dir or default_dist_dir())
+    return app
+
+
+def _add_operational_routes(app: FastAPI, state: AppState) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(_request: Request) -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            async with state.db.session() as session:
+                await session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+            checks["database"] = f"error: {type(exc).__name__}"
+        if state.settings.jobs_enabled:
+            checks["jobs"] = "ok" if state.jobs is not None and await state.jobs.healthy() else "error"
+        if state.redis is not None:
+            try:
+                await state.redis.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                checks["redis"] = f"error: {type(exc).__name__}"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,173 @@
+"""The `binelek` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from binelek.kit.settings import ConfigurationError, Settings, load_settings
+
+app = typer.Typer(help="Binelek: the open-source SMB AI Command Platform.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _migrate(settings: Settings) -> None:
+    from binelek.kit.migrate import migrate_sync
+
+    with console.status("Applying database migrations…"):
+        migrate_sync(settings)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    migrate: Annotated[bool, typer.Option(help="Apply migrations before serving.")] = True,
+    access_log: Annotated[bool, typer.Option(help="uvicorn's own access log (structured logs cover it).")] = False,
+) -> None:
+    """Serve the API and the web app (and, embedded, the background jobs)."""
+    import uvicorn
+
+    from binelek.app import create_app
+
+    settings = _settings()
+    if migrate:
+        _migrate(settings)
+    console.print(
+        f"Binelek on http://{host}:{port} — "
+        + ("embedded mode, data in " + str(settings.binelek_data_dir.resolve()) if settings.embedded else "production database")
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run background work only (durable workflows, queues, schedules, the outbox dispatcher)."""
+    from binelek.app import build_state, start_background, stop_background
+    from binelek.kit.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    async def run() -> None:
+        state = build_state(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await start_background(state)
+        console.print("Worker running; Ctrl-C to stop.")
+        await stop.wait()
+        await stop_background(state)
+        await state.db.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    _migrate(_settings())
+    console.print("[green]Database is up to date.[/green]")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create (once) the demo business and print its logins."""
+    from binelek.demo import DEMO_PASSWORD, seed
+
+    settings = _settings()
+    _migrate(settings)
+    created, logins = asyncio.run(seed(settings))
+    console.print("[green]Demo tenant created.[/green]" if created else "Demo tenant already present.")
+    for role, email in logins:
+        console.print(f"  {role:<7} {email}  password: {DEMO_PASSWORD}")
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(prompt=True)],
+    full_name: Annotated[str, typer.Option(prompt=True)],
+    tenant_id: Annotated[str, typer.Option(prompt=True, help="Organization id")],
+    role: Annotated[str, typer.Option()] = "member",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """Add a person to an organization (creating the account if needed)."""
+    from binelek.identity import service
+    from binelek.kit.db import Database
+    from binelek.kit.errors import ProblemError
+
+    if role not in ("admin", "member", "viewer"):
+        console.print("[red]Role must be admin, member or viewer.[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    _migrate(settings)
+
+    async def run() -> uuid.UUID:
+        db = Database(settings.sqlalchemy_url)
+        try:
+            async with db.session() as session:
+                user = await service.create_user(
+                    session, email=email, password=password, full_name=full_name,
+                    tenant_id=uuid.UUID(tenant_id), role=role,
+                )
+                return user.id
+        finally:
+            await db.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except (ProblemError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]User {email} ({user_id}) is now {role}.[/green]")
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Add a new encryption key and re-encrypt every stored secret with it."""
+    from binelek.kit.rotation import rotate
+
+    settings = _settings()
+    _migrate(settings)
+    counts = asyncio.run(rotate(settings, console))
+    console.print(f"[green]Re-encrypted {sum(counts.values())} secrets[/green] " + json.dumps(counts))
+    if not settings.embedded:
+        console.print("Set ENCRYPTION_KEY to the new list printed above on every process, then restart them.")
+
+
+@app.command()
+def openapi(output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None) -> None:
+    """Print the OpenAPI schema (the web app's typed client is generated from it)."""
+    from binelek.app import create_app
+
+    settings = load_settings(jobs_enabled=False)
+    document = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=True) + "\n"
+    if output:
+        output.write_text(document)
+    else:
+        sys.stdout.write(document)

@@ -1,0 +1,173 @@
+"""Database engine, declarative base, shared mixins and the tenant guard.
+
+Tenant isolation is enforced here, once, for every model that carries `TenantMixin`: a session
+opened for a tenant adds `tenant_id = :tenant` to every ORM query touching a tenant-owned model and
+refuses to flush a tenant-owned row that belongs to another tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    with_loader_criteria,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        uuid.UUID: Uuid(),
+        dict[str, Any]: JSONType,
+        list[str]: JSONType,
+    }
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TenantMixin:
+    """Marks a model as owned by a tenant; the session guard scopes it automatically."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(Uuid(), ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+
+class TenantIsolationError(RuntimeError):
+    """A tenant-scoped session tried to write another tenant's row."""
+
+
+TENANT_KEY = "tenant_id"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_queries_to_tenant(state: ORMExecuteState) -> None:
+    tenant_id = state.session.info.get(TENANT_KEY)
+    if tenant_id is None or state.is_column_load or state.is_relationship_load:
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantMixin,
+                lambda cls: cls.tenant_id == tenant_id,
+                include_aliases=True,
+                track_closure_variables=False,
+            )
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_foreign_tenant_writes(session: Session, _context: Any, _instances: Any) -> None:
+    tenant_id = session.info.get(TENANT_KEY)
+    if tenant_id is None:
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, TenantMixin):
+            continue
+        if obj in session.new and getattr(obj, "tenant_id", None) is None:
+            obj.tenant_id = tenant_id
+        if obj.tenant_id != tenant_id:
+            raise TenantIsolationError(f"{type(obj).__name__} belongs to another tenant")
+
+
+class Database:
+    """One engine and session factory per process."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: AsyncEngine = _create_engine(url, echo=echo)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self, tenant_id: uuid.UUID | None = None) -> AsyncIterator[AsyncSession]:
+        """A unit of work; commits on success, rolls back on error."""
+        async with self.sessions() as session:
+            if tenant_id is not None:
+                session.info[TENANT_KEY] = tenant_id
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)

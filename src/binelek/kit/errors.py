@@ -1,0 +1,197 @@
+"""RFC 9457 problem details with stable machine-readable codes."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://binelek.dev/problems/"
+
+log = structlog.get_logger(__name__)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise anywhere to answer with a problem+json response."""
+
+    status: int = 400
+    code: str = "BAD_REQUEST"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        self.headers = headers
+        self.errors = errors
+
+
+class InvalidCredentials(ProblemError):
+    status, code = 401, "AUTH_INVALID_CREDENTIALS"
+
+
+class MfaRequired(ProblemError):
+    status, code = 401, "AUTH_MFA_REQUIRED"
+
+
+class InvalidToken(ProblemError):
+    status, code = 401, "AUTH_INVALID_TOKEN"
+
+
+class TokenExpired(ProblemError):
+    status, code = 401, "AUTH_TOKEN_EXPIRED"
+
+
+class NotAuthenticated(ProblemError):
+    status, code = 401, "AUTH_REQUIRED"
+
+
+class TenantNotFound(ProblemError):
+    status, code = 404, "TENANT_NOT_FOUND"
+
+
+class TenantAccessDenied(ProblemError):
+    status, code = 403, "TENANT_ACCESS_DENIED"
+
+
+class PermissionDenied(ProblemError):
+    status, code = 403, "PERMISSION_DENIED"
+
+
+class ModuleDisabled(ProblemError):
+    status, code = 403, "MODULE_DISABLED"
+
+
+class ResourceNotFound(ProblemError):
+    status, code = 404, "RESOURCE_NOT_FOUND"
+
+
+class Conflict(ProblemError):
+    status, code = 409, "CONFLICT"
+
+
+class ValidationFailed(ProblemError):
+    status, code = 422, "VALIDATION_ERROR"
+
+    def __init__(self, detail: str, *, field: str | None = None, errors: list[dict[str, Any]] | None = None):
+        if field is not None and errors is None:
+            errors = [{"loc": ["body", field], "msg": detail, "type": "value_error"}]
+        super().__init__(detail, errors=errors)
+
+
+class RateLimited(ProblemError):
+    status, code = 429, "RATE_LIMIT_EXCEEDED"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many requests; try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+_CODE_BY_STATUS = {
+    400: "BAD_REQUEST",
+    401: "AUTH_REQUIRED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMIT_EXCEEDED",
+}
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": [str(part) if not isinstance(part, int) else part for part in error.get("loc", ())],
+         "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        for error in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(exc.status, exc.code, exc.detail, headers=exc.headers, errors=exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        first = errors[0] if errors else None
+        detail = (
+            f"{'.'.join(str(p) for p in first['loc'][1:]) or 'request'}: {first['msg']}"
+            if first
+            else "The request is not valid."
+        )
+        return problem_response(422, "VALIDATION_ERROR", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _CODE_BY_STATUS.get(exc.status_code, "HTTP_ERROR")
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem_response(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity_error", error=type(exc.orig).__name__)
+        return problem_response(409, "CONFLICT", "The change conflicts with existing data.")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error=type(exc).__name__)
+        return problem_response(500, "INTERNAL_ERROR", "An unexpected error occurred.")

@@ -1,0 +1,154 @@
+"""Durable background work on DBOS Transact.
+
+Domains declare workflows with `@DBOS.workflow()` / `@DBOS.step()` in their `jobs.py`, and their
+queues and cron schedules with `queue()` and `schedule()` here. `JobEngine.start()` launches DBOS
+from inside the running event loop, so async workflows run on the same loop as the web app (and can
+use its database engine), then registers queues and schedules — DBOS wants both after launch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from dbos import DBOS, DBOSConfig, Queue, ScheduleInput
+
+from binelek.kit.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+# Modules whose import registers workflows, queues and schedules.
+JOB_MODULES = (
+    "binelek.kit.outbox",
+    "binelek.audit.jobs",
+)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    worker_concurrency: int | None = None
+    global_concurrency: int | None = None
+    limit_per_period: tuple[int, float] | None = None  # (max runs, period in seconds)
+    polling_interval_sec: float = 0.5
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    cron: str
+    workflow: Callable[[datetime, Any], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class _Registry:
+    queues: dict[str, QueueSpec] = field(default_factory=dict)
+    schedules: dict[str, ScheduleSpec] = field(default_factory=dict)
+    registered: dict[str, Queue] = field(default_factory=dict)
+
+
+_registry = _Registry()
+# What workflows need from the process (database, settings); set by the app before jobs start.
+_process_state: dict[str, Any] = {}
+
+
+def bind_process_state(**objects: Any) -> None:
+    _process_state.update(objects)
+
+
+def process_object(name: str) -> Any:
+    try:
+        return _process_state[name]
+    except KeyError:
+        raise RuntimeError(f"{name!r} is not bound for background work") from None
+
+
+def declare_queue(spec: QueueSpec) -> QueueSpec:
+    _registry.queues[spec.name] = spec
+    return spec
+
+
+def declare_schedule(spec: ScheduleSpec) -> ScheduleSpec:
+    _registry.schedules[spec.name] = spec
+    return spec
+
+
+def get_queue(name: str) -> Queue:
+    try:
+        return _registry.registered[name]
+    except KeyError:
+        raise RuntimeError(f"queue {name!r} is not registered; is the job engine running?") from None
+
+
+def import_job_modules() -> None:
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+
+class JobEngine:
+    """Owns the DBOS instance of this process (DBOS is a process-wide singleton)."""
+
+    def __init__(self, settings: Settings, *, executor_id: str | None = None) -> None:
+        self.settings = settings
+        self.executor_id = executor_id
+        self.running = False
+
+    def _config(self) -> DBOSConfig:
+        config: DBOSConfig = {
+            "name": "binelek",
+            "system_database_url": self.settings.jobs_database_url,
+            "log_level": "WARNING",
+            "application_version": "binelek-1",
+            "notification_listener_polling_interval_sec": 0.2,
+            "scheduler_polling_interval_sec": 5.0,
+        }
+        if self.executor_id:
+            config["executor_id"] = self.executor_id
+        return config
+
+    async def start(self) -> None:
+        import_job_modules()
+        DBOS(config=self._config())
+        DBOS.launch()
+        for spec in _registry.queues.values():
+            limiter = (
+                {"limit": spec.limit_per_period[0], "period": spec.limit_per_period[1]}
+                if spec.limit_per_period
+                else None
+            )
+            _registry.registered[spec.name] = await DBOS.register_queue_async(
+                spec.name,
+                worker_concurrency=spec.worker_concurrency,
+                global_concurrency=spec.global_concurrency,
+                limiter=limiter,  # type: ignore[arg-type]
+                polling_interval_sec=spec.polling_interval_sec,
+            )
+        schedules: list[ScheduleInput] = [
+            {"schedule_name": spec.name, "workflow_fn": spec.workflow, "schedule": spec.cron}
+            for spec in _registry.schedules.values()
+        ]
+        if schedules:
+            await DBOS.apply_schedules_async(schedules)
+        self.running = True
+        log.info("jobs_started", queues=sorted(_registry.queues), schedules=sorted(_registry.schedules))
+
+    async def stop(self) -> None:
+        if not self.running:
+            return
+        self.running = False
+        _registry.registered.clear()
+        await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
+
+    async def healthy(self) -> bool:
+        if not self.running:
+            return False
+        try:
+            await DBOS.list_workflows_async(limit=1)
+        except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+            return False
+        return True

@@ -1,0 +1,10 @@
+"""Every table the migrations manage: importing this module registers all models."""
+
+from __future__ import annotations
+
+from binelek.audit import models as _audit  # noqa: F401
+from binelek.identity import models as _identity  # noqa: F401
+from binelek.kit import outbox_models as _outbox  # noqa: F401
+from binelek.kit.db import Base
+
+metadata = Base.metadata

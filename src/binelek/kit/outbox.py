@@ -1,0 +1,154 @@
+"""Transactional outbox: `emit()` writes an event in the caller's transaction; the dispatcher
+hands each event to its subscribers through one durable workflow per event.
+
+The workflow id is derived from the event id, so a dispatcher that crashes between starting the
+workflow and marking the event dispatched starts nothing twice when it retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from dbos import DBOS, SetWorkflowID
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from binelek.kit.db import Database, utcnow
+from binelek.kit.jobs import QueueSpec, declare_queue, get_queue
+from binelek.kit.outbox_models import Event
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EventMessage:
+    id: int
+    type: str
+    tenant_id: uuid.UUID | None
+    payload: dict[str, Any]
+
+
+Subscriber = Callable[[EventMessage], Awaitable[None]]
+_subscribers: dict[str, list[tuple[str, Subscriber]]] = defaultdict(list)
+
+OUTBOX_QUEUE = declare_queue(QueueSpec(name="outbox", worker_concurrency=8, polling_interval_sec=0.2))
+BATCH_SIZE = 100
+
+
+def subscribe(event_type: str, name: str) -> Callable[[Subscriber], Subscriber]:
+    """Register `handler` for `event_type` ("*" for all). Handlers must be idempotent per event id:
+    a step that crashed mid-way runs again."""
+
+    def register(handler: Subscriber) -> Subscriber:
+        if all(existing != name for existing, _ in _subscribers[event_type]):
+            _subscribers[event_type].append((name, handler))
+        return handler
+
+    return register
+
+
+def subscribers_for(event_type: str) -> list[tuple[str, Subscriber]]:
+    return [*_subscribers.get(event_type, []), *_subscribers.get("*", [])]
+
+
+def emit(session: AsyncSession, event_type: str, payload: dict[str, Any], tenant_id: uuid.UUID | None) -> Event:
+    event = Event(type=event_type, payload=payload, tenant_id=tenant_id)
+    session.add(event)
+    return event
+
+
+@DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=1.0, backoff_rate=2.0)
+async def _deliver(subscriber_name: str, event: dict[str, Any]) -> None:
+    message = EventMessage(
+        id=event["id"],
+        type=event["type"],
+        tenant_id=uuid.UUID(event["tenant_id"]) if event["tenant_id"] else None,
+        payload=event["payload"],
+    )
+    for name, handler in subscribers_for(message.type):
+        if name == subscriber_name:
+            await handler(message)
+
+
+@DBOS.workflow()
+async def dispatch_event(event: dict[str, Any]) -> int:
+    delivered = 0
+    for name, _handler in subscribers_for(event["type"]):
+        await _deliver(name, event)
+        delivered += 1
+    return delivered
+
+
+def workflow_id_for(event_id: int) -> str:
+    return f"outbox-event-{event_id}"
+
+
+class OutboxDispatcher:
+    """Polls for undispatched events and starts their workflows; any number may run at once."""
+
+    def __init__(self, db: Database, poll_seconds: float) -> None:
+        self._db = db
+        self._poll_seconds = poll_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.dispatch_batch() == BATCH_SIZE:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the loop must survive a failed poll and retry
+                log.exception("outbox_poll_failed")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def dispatch_batch(self) -> int:
+        async with self._db.session() as session:
+            events = (
+                await session.execute(
+                    select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(BATCH_SIZE)
+                )
+            ).scalars().all()
+        if not events:
+            return 0
+        queue = get_queue(OUTBOX_QUEUE.name)
+        for event in events:
+            body = {
+                "id": event.id,
+                "type": event.type,
+                "tenant_id": str(event.tenant_id) if event.tenant_id else None,
+                "payload": event.payload,
+            }
+            with SetWorkflowID(workflow_id_for(event.id)):
+                await queue.enqueue_async(dispatch_event, body)
+        async with self._db.session() as session:
+            await session.execute(
+                update(Event).where(Event.id.in_([event.id for event in events])).values(dispatched_at=utcnow())
+            )
+        return len(events)

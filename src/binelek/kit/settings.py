@@ -1,0 +1,182 @@
+"""Process settings, read from the environment with the seed's variable names.
+
+Embedded mode (no DATABASE_URL) keeps everything it stores under BINELEK_DATA_DIR and generates
+missing secrets there once; production mode refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRETS_FILE = "secrets.json"
+
+
+class ConfigurationError(RuntimeError):
+    """The process cannot start with the settings it was given."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    binelek_env: Literal["development", "production", "test"] = "development"
+    binelek_data_dir: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "binelek:"
+    jwt_secret: str | None = None
+    encryption_key: str | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys; the first encrypts, all decrypt (rotation).",
+    )
+    jwt_issuer: str = "binelek"
+    jwt_audience: str = "binelek-api"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
+    invitation_days: int = 7
+    audit_retention_days: int = 90
+    public_url: str = "http://127.0.0.1:8000"
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limit_auth: str = "10/minute"
+    rate_limit_api: str = "300/minute"
+    rate_limit_ai: str = "30/minute"
+    rate_limits_enabled: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+    web_dist_dir: Path | None = None
+    dbos_system_database_url: str | None = None
+    jobs_enabled: bool = True
+    outbox_poll_seconds: float = 1.0
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Binelek <no-reply@localhost>"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.binelek_env == "production"
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """Async driver URL for the application database."""
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{(self.binelek_data_dir / 'binelek.sqlite').resolve()}"
+        return to_async_url(self.database_url)
+
+    @cached_property
+    def jobs_database_url(self) -> str:
+        """Synchronous URL for DBOS's system database."""
+        if self.dbos_system_database_url:
+            return self.dbos_system_database_url
+        if self.database_url is None:
+            return f"sqlite:///{(self.binelek_data_dir / 'jobs.sqlite').resolve()}"
+        return to_sync_url(self.database_url)
+
+    @property
+    def fernet_keys(self) -> list[str]:
+        if not self.encryption_key:
+            raise ConfigurationError("ENCRYPTION_KEY is not set")
+        return [key.strip() for key in self.encryption_key.split(",") if key.strip()]
+
+    @property
+    def jwt_key(self) -> str:
+        if not self.jwt_secret:
+            raise ConfigurationError("JWT_SECRET is not set")
+        return self.jwt_secret
+
+    @property
+    def secrets_path(self) -> Path:
+        return self.binelek_data_dir / SECRETS_FILE
+
+
+def to_async_url(url: str) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://") or url.startswith("postgresql+psycopg://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+def to_sync_url(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    if scheme.startswith("postgres"):
+        return "postgresql://" + rest
+    if scheme.startswith("sqlite"):
+        return "sqlite://" + rest
+    return url
+
+
+def _load_or_create_secrets(path: Path) -> dict[str, str]:
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    if "jwt_secret" not in stored:
+        stored["jwt_secret"] = base64.urlsafe_b64encode(secrets.token_bytes(48)).decode()
+        changed = True
+    if "encryption_key" not in stored:
+        stored["encryption_key"] = Fernet.generate_key().decode()
+        changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            json.dump(stored, handle)
+        temporary.replace(path)
+    return stored
+
+
+def save_encryption_keys(settings: Settings, keys: list[str]) -> None:
+    """Persist a new key list for embedded mode (used by `binelek rotate-keys`)."""
+    stored = _load_or_create_secrets(settings.secrets_path)
+    stored["encryption_key"] = ",".join(keys)
+    temporary = settings.secrets_path.with_suffix(".tmp")
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        json.dump(stored, handle)
+    temporary.replace(settings.secrets_path)
+
+
+def load_settings(**overrides: object) -> Settings:
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.is_production:
+        missing = [
+            name
+            for name, value in (
+                ("DATABASE_URL", settings.database_url),
+                ("JWT_SECRET", settings.jwt_secret),
+                ("ENCRYPTION_KEY", settings.encryption_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(f"production mode needs {', '.join(missing)}")
+        if len(settings.jwt_key) < 32:
+            raise ConfigurationError("JWT_SECRET must be at least 32 characters")
+        return settings
+    settings.binelek_data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.jwt_secret or not settings.encryption_key:
+        stored = _load_or_create_secrets(settings.secrets_path)
+        settings.jwt_secret = settings.jwt_secret or stored["jwt_secret"]
+        settings.encryption_key = settings.encryption_key or stored["encryption_key"]
+    return settings

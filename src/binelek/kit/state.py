@@ -1,0 +1,39 @@
+"""The process-wide objects every request and job shares, hung on `app.state.binelek`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+from redis.asyncio import Redis
+
+from binelek.kit.crypto import Encryptor
+from binelek.kit.db import Database
+from binelek.kit.ratelimit import RateLimiter
+from binelek.kit.settings import Settings
+from binelek.kit.tokens import TokenDenyList, TokenService
+
+if TYPE_CHECKING:
+    from binelek.kit.auth import PrincipalResolver
+    from binelek.kit.jobs import JobEngine
+    from binelek.kit.outbox import OutboxDispatcher
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    tokens: TokenService
+    deny_list: TokenDenyList
+    encryptor: Encryptor
+    rate_limiter: RateLimiter
+    redis: Redis | None = None
+    jobs: JobEngine | None = None
+    dispatcher: OutboxDispatcher | None = None
+    principal_resolver: PrincipalResolver | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.binelek  # type: ignore[no-any-return]
