@@ -126,7 +126,8 @@ async def logout(
 
 
 @auth.get("/me")
-async def me(principal: CurrentPrincipal, session: TenantSession) -> MeOut:
+async def me(principal: CurrentPrincipal, session: SystemSession) -> MeOut:
+    # Unscoped on purpose: the answer lists the caller's memberships in every tenant.
     return await service.me(session, principal)
 
 
