@@ -145,7 +145,9 @@ async def register(client: httpx.AsyncClient, company: str = "Acme Roasters", **
 async def add_member(client: httpx.AsyncClient, admin: Account, role: str) -> Account:
     """Invite a new person into admin's tenant with `role` and accept as them."""
     email = unique_email(role)
-    invitation = await client.post("/api/team/invitations", json={"email": email, "role": role}, headers=admin.headers)
+    invitation = await client.post(
+        "/api/team/invitations", json={"email": email, "role": role}, headers=admin.headers
+    )
     assert invitation.status_code == 201, invitation.text
     accepted = await client.post(
         "/api/auth/accept-invitation",

@@ -66,9 +66,12 @@ async def test_login_success_and_uniform_failure(client):
     assert ok.status_code == 200 and ok.json()["tenant"]["id"] == account.tenant_id
 
     wrong = await client.post("/api/auth/login", json={"email": account.email, "password": "wrong password!"})
-    unknown = await client.post("/api/auth/login", json={"email": unique_email(), "password": "wrong password!"})
-    first, second = assert_problem(wrong, 401, "AUTH_INVALID_CREDENTIALS"), assert_problem(
-        unknown, 401, "AUTH_INVALID_CREDENTIALS"
+    unknown = await client.post(
+        "/api/auth/login", json={"email": unique_email(), "password": "wrong password!"}
+    )
+    first, second = (
+        assert_problem(wrong, 401, "AUTH_INVALID_CREDENTIALS"),
+        assert_problem(unknown, 401, "AUTH_INVALID_CREDENTIALS"),
     )
     assert first["detail"] == second["detail"]
 
@@ -113,7 +116,9 @@ async def test_refresh_from_cookie(client):
 
 
 async def test_refresh_with_garbage_is_401(client):
-    assert_problem(await client.post("/api/auth/refresh", json={"refresh_token": "nope"}), 401, "AUTH_INVALID_TOKEN")
+    assert_problem(
+        await client.post("/api/auth/refresh", json={"refresh_token": "nope"}), 401, "AUTH_INVALID_TOKEN"
+    )
     assert_problem(await client.post("/api/auth/refresh", json={}), 401, "AUTH_INVALID_TOKEN")
 
 
@@ -150,8 +155,16 @@ def _alg_none(account) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     now = int(time.time())
-    claims = {"sub": account.user_id, "tid": account.tenant_id, "role": "admin", "jti": "x", "iat": now,
-              "exp": now + 600, "iss": "binelek", "aud": "binelek-api"}
+    claims = {
+        "sub": account.user_id,
+        "tid": account.tenant_id,
+        "role": "admin",
+        "jti": "x",
+        "iat": now,
+        "exp": now + 600,
+        "iss": "binelek",
+        "aud": "binelek-api",
+    }
     return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
 
 
@@ -175,7 +188,9 @@ async def test_bad_tokens_are_rejected(client, settings):
 
 async def test_missing_token_is_401(client):
     assert_problem(await client.get("/api/auth/me"), 401, "AUTH_REQUIRED")
-    assert_problem(await client.get("/api/auth/me", headers={"Authorization": "Basic abc"}), 401, "AUTH_INVALID_TOKEN")
+    assert_problem(
+        await client.get("/api/auth/me", headers={"Authorization": "Basic abc"}), 401, "AUTH_INVALID_TOKEN"
+    )
 
 
 async def test_mfa_enrolment_login_and_backup_codes(client, state):
@@ -208,10 +223,14 @@ async def test_mfa_enrolment_login_and_backup_codes(client, state):
         "/api/auth/login", json={"email": account.email, "password": PASSWORD, "totp_code": backup_codes[0]}
     )
     assert_problem(again, 401, "AUTH_MFA_REQUIRED")
-    me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {with_backup.json()['access_token']}"})
+    me = await client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {with_backup.json()['access_token']}"}
+    )
     assert me.json()["mfa_enabled"] is True
 
-    disable = await client.post("/api/auth/mfa/disable", json={"code": backup_codes[1]}, headers=account.headers)
+    disable = await client.post(
+        "/api/auth/mfa/disable", json={"code": backup_codes[1]}, headers=account.headers
+    )
     assert disable.status_code == 204
     plain = await client.post("/api/auth/login", json={"email": account.email, "password": PASSWORD})
     assert plain.status_code == 200
@@ -222,20 +241,29 @@ async def test_mfa_enrolment_login_and_backup_codes(client, state):
 
 async def test_admins_must_enrol_when_tenant_requires_mfa(client):
     account = await register(client)
-    refused = await client.put("/api/organization", json={"require_mfa_for_admins": True}, headers=account.headers)
+    refused = await client.put(
+        "/api/organization", json={"require_mfa_for_admins": True}, headers=account.headers
+    )
     assert_problem(refused, 409, "MFA_NOT_ENABLED")
 
     secret = (await client.post("/api/auth/mfa/enroll", headers=account.headers)).json()["secret"]
-    await client.post("/api/auth/mfa/verify", json={"code": pyotp.TOTP(secret).now()}, headers=account.headers)
-    accepted = await client.put("/api/organization", json={"require_mfa_for_admins": True}, headers=account.headers)
+    await client.post(
+        "/api/auth/mfa/verify", json={"code": pyotp.TOTP(secret).now()}, headers=account.headers
+    )
+    accepted = await client.put(
+        "/api/organization", json={"require_mfa_for_admins": True}, headers=account.headers
+    )
     assert accepted.status_code == 200 and accepted.json()["require_mfa_for_admins"] is True
 
     # A second admin without MFA can reach only the auth endpoints until they enrol.
     email = unique_email("admin2")
-    invitation = await client.post("/api/team/invitations", json={"email": email, "role": "admin"},
-                                   headers=account.headers)
-    joined = await client.post("/api/auth/accept-invitation",
-                               json={"token": invitation.json()["token"], "password": PASSWORD, "full_name": "B"})
+    invitation = await client.post(
+        "/api/team/invitations", json={"email": email, "role": "admin"}, headers=account.headers
+    )
+    joined = await client.post(
+        "/api/auth/accept-invitation",
+        json={"token": invitation.json()["token"], "password": PASSWORD, "full_name": "B"},
+    )
     headers = {"Authorization": f"Bearer {joined.json()['access_token']}"}
     assert_problem(await client.get("/api/team/members", headers=headers), 403, "MFA_ENROLLMENT_REQUIRED")
     assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
@@ -243,6 +271,8 @@ async def test_admins_must_enrol_when_tenant_requires_mfa(client):
 
 async def test_me_for_api_key_is_refused_cleanly(client):
     account = await register(client)
-    key = (await client.post("/api/api-keys", json={"name": "ci", "role": "viewer"}, headers=account.headers)).json()
+    key = (
+        await client.post("/api/api-keys", json={"name": "ci", "role": "viewer"}, headers=account.headers)
+    ).json()
     response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {key['key']}"})
     assert_problem(response, 403, "PERMISSION_DENIED")

@@ -94,8 +94,12 @@ async def test_audit_retention_schedule_purges_old_entries(state):
         tenant = Tenant(name="Retention Co")
         session.add(tenant)
         await session.flush()
-        old = AuditLog(tenant_id=tenant.id, action="test.old", created_at=now - timedelta(days=91), details={})
-        fresh = AuditLog(tenant_id=tenant.id, action="test.fresh", created_at=now - timedelta(days=89), details={})
+        old = AuditLog(
+            tenant_id=tenant.id, action="test.old", created_at=now - timedelta(days=91), details={}
+        )
+        fresh = AuditLog(
+            tenant_id=tenant.id, action="test.fresh", created_at=now - timedelta(days=89), details={}
+        )
         session.add_all([old, fresh])
     handle = await DBOS.start_workflow_async(audit_retention, now, None)
     await handle.get_result()
@@ -105,7 +109,11 @@ async def test_audit_retention_schedule_purges_old_entries(state):
 
 
 def _crash_env(tmp_path: Path) -> tuple[dict[str, str], str | None]:
-    env = {**os.environ, "CRASH_JOURNAL": str(tmp_path / "journal.txt"), "BINELEK_DATA_DIR": str(tmp_path / "var")}
+    env = {
+        **os.environ,
+        "CRASH_JOURNAL": str(tmp_path / "journal.txt"),
+        "BINELEK_DATA_DIR": str(tmp_path / "var"),
+    }
     env.pop("DATABASE_URL", None)
     database = None
     if TEST_DB == "postgres":

@@ -27,7 +27,9 @@ async def test_login_brute_force_meets_429(client, strict_limits):
     account_email = f"victim-{uuid.uuid4().hex[:6]}@example.com"
     statuses = []
     for _ in range(12):
-        response = await client.post("/api/auth/login", json={"email": account_email, "password": "guess-guess-1"})
+        response = await client.post(
+            "/api/auth/login", json={"email": account_email, "password": "guess-guess-1"}
+        )
         statuses.append(response.status_code)
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]

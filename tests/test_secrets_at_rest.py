@@ -20,15 +20,20 @@ async def _dump_database(state) -> str:
 
 async def test_secrets_never_appear_in_plain_text(client, state, capsys):
     account = await register(client)
-    key = (await client.post("/api/api-keys", json={"name": "ci", "role": "member"}, headers=account.headers)).json()
+    key = (
+        await client.post("/api/api-keys", json={"name": "ci", "role": "member"}, headers=account.headers)
+    ).json()
     await client.get("/api/team/members", headers={"Authorization": f"Bearer {key['key']}"})
     secret = (await client.post("/api/auth/mfa/enroll", headers=account.headers)).json()["secret"]
     backup = (
-        await client.post("/api/auth/mfa/verify", json={"code": pyotp.TOTP(secret).now()}, headers=account.headers)
+        await client.post(
+            "/api/auth/mfa/verify", json={"code": pyotp.TOTP(secret).now()}, headers=account.headers
+        )
     ).json()["backup_codes"]
     invitation = (
-        await client.post("/api/team/invitations", json={"email": unique_email(), "role": "viewer"},
-                          headers=account.headers)
+        await client.post(
+            "/api/team/invitations", json={"email": unique_email(), "role": "viewer"}, headers=account.headers
+        )
     ).json()
     refreshed = (await client.post("/api/auth/refresh", json={"refresh_token": account.refresh_token})).json()
     await client.post("/api/auth/login", json={"email": account.email, "password": "a wrong password"})
@@ -69,7 +74,9 @@ def test_log_redaction_drops_secret_fields(capsys):
     from binelek.kit.logging import configure_logging
 
     configure_logging("INFO", json=True)
-    structlog.get_logger("t").info("x", password="hunter2hunter2", note="Bearer abc.def.ghi", key="bnk_secretvalue")
+    structlog.get_logger("t").info(
+        "x", password="hunter2hunter2", note="Bearer abc.def.ghi", key="bnk_secretvalue"
+    )
     err = capsys.readouterr().err
     assert "hunter2hunter2" not in err and "abc.def.ghi" not in err and "bnk_secretvalue" not in err
     assert "[redacted]" in err

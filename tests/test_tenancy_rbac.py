@@ -11,7 +11,13 @@ from tests.conftest import PASSWORD, add_member, assert_problem, register, uniqu
 async def test_foreign_tenant_header_is_denied(client):
     alice = await register(client, company="Alice Co")
     bob = await register(client, company="Bob Co")
-    for path in ("/api/auth/me", "/api/team/members", "/api/organization", "/api/api-keys", "/api/audit-logs"):
+    for path in (
+        "/api/auth/me",
+        "/api/team/members",
+        "/api/organization",
+        "/api/api-keys",
+        "/api/audit-logs",
+    ):
         response = await client.get(path, headers={**alice.headers, "X-Tenant-ID": bob.tenant_id})
         assert_problem(response, 403, "TENANT_ACCESS_DENIED")
     malformed = await client.get("/api/auth/me", headers={**alice.headers, "X-Tenant-ID": "not-a-uuid"})
@@ -22,16 +28,21 @@ async def test_foreign_tenant_resources_are_not_found(client):
     alice = await register(client, company="Alice Co")
     bob = await register(client, company="Bob Co")
     bob_member = await add_member(client, bob, "member")
-    bob_key = (await client.post("/api/api-keys", json={"name": "k", "role": "member"}, headers=bob.headers)).json()
+    bob_key = (
+        await client.post("/api/api-keys", json={"name": "k", "role": "member"}, headers=bob.headers)
+    ).json()
     bob_invite = (
-        await client.post("/api/team/invitations", json={"email": unique_email(), "role": "viewer"},
-                          headers=bob.headers)
+        await client.post(
+            "/api/team/invitations", json={"email": unique_email(), "role": "viewer"}, headers=bob.headers
+        )
     ).json()
 
     attempts = [
         client.delete(f"/api/api-keys/{bob_key['id']}", headers=alice.headers),
         client.delete(f"/api/team/invitations/{bob_invite['id']}", headers=alice.headers),
-        client.patch(f"/api/team/members/{bob_member.user_id}", json={"role": "admin"}, headers=alice.headers),
+        client.patch(
+            f"/api/team/members/{bob_member.user_id}", json={"role": "admin"}, headers=alice.headers
+        ),
         client.delete(f"/api/team/members/{bob_member.user_id}", headers=alice.headers),
     ]
     for attempt in attempts:
@@ -54,7 +65,9 @@ async def test_viewer_reads_but_cannot_write(client):
     assert (await client.get("/api/team/members", headers=viewer.headers)).status_code == 200
     assert (await client.get("/api/organization", headers=viewer.headers)).status_code == 200
     writes = [
-        client.post("/api/team/invitations", json={"email": unique_email(), "role": "viewer"}, headers=viewer.headers),
+        client.post(
+            "/api/team/invitations", json={"email": unique_email(), "role": "viewer"}, headers=viewer.headers
+        ),
         client.put("/api/organization", json={"name": "Hijacked"}, headers=viewer.headers),
         client.post("/api/api-keys", json={"name": "x", "role": "admin"}, headers=viewer.headers),
         client.patch(f"/api/team/members/{viewer.user_id}", json={"role": "admin"}, headers=viewer.headers),
@@ -77,7 +90,9 @@ async def test_member_cannot_manage_team(client):
 async def test_role_change_takes_effect_and_is_audited(client):
     admin = await register(client)
     member = await add_member(client, admin, "member")
-    changed = await client.patch(f"/api/team/members/{member.user_id}", json={"role": "viewer"}, headers=admin.headers)
+    changed = await client.patch(
+        f"/api/team/members/{member.user_id}", json={"role": "viewer"}, headers=admin.headers
+    )
     assert changed.status_code == 200 and changed.json()["role"] == "viewer"
     me = (await client.get("/api/auth/me", headers=member.headers)).json()
     assert me["current_tenant"]["role"] == "viewer"
@@ -88,54 +103,72 @@ async def test_role_change_takes_effect_and_is_audited(client):
 async def test_last_admin_cannot_be_demoted_or_removed(client):
     admin = await register(client)
     assert_problem(
-        await client.patch(f"/api/team/members/{admin.user_id}", json={"role": "member"}, headers=admin.headers),
+        await client.patch(
+            f"/api/team/members/{admin.user_id}", json={"role": "member"}, headers=admin.headers
+        ),
         409,
         "LAST_ADMIN",
     )
-    assert_problem(await client.delete(f"/api/team/members/{admin.user_id}", headers=admin.headers), 409, "LAST_ADMIN")
+    assert_problem(
+        await client.delete(f"/api/team/members/{admin.user_id}", headers=admin.headers), 409, "LAST_ADMIN"
+    )
 
 
 async def test_removed_member_loses_access(client):
     admin = await register(client)
     member = await add_member(client, admin, "member")
-    assert (await client.delete(f"/api/team/members/{member.user_id}", headers=admin.headers)).status_code == 204
+    assert (
+        await client.delete(f"/api/team/members/{member.user_id}", headers=admin.headers)
+    ).status_code == 204
     assert_problem(await client.get("/api/auth/me", headers=member.headers), 403, "TENANT_ACCESS_DENIED")
 
 
 async def test_existing_user_joins_second_tenant_and_switches(client):
     alice = await register(client, company="Alice Co")
     bob = await register(client, company="Bob Co")
-    invitation = await client.post("/api/team/invitations", json={"email": bob.email, "role": "member"},
-                                   headers=alice.headers)
+    invitation = await client.post(
+        "/api/team/invitations", json={"email": bob.email, "role": "member"}, headers=alice.headers
+    )
     preview = await client.get(f"/api/auth/invitations/{invitation.json()['token']}")
     assert preview.json()["existing_user"] is True and preview.json()["tenant_name"] == "Alice Co"
 
-    wrong = await client.post("/api/auth/accept-invitation",
-                              json={"token": invitation.json()["token"], "password": "not bob's password"})
+    wrong = await client.post(
+        "/api/auth/accept-invitation",
+        json={"token": invitation.json()["token"], "password": "not bob's password"},
+    )
     assert_problem(wrong, 401, "AUTH_INVALID_CREDENTIALS")
-    accepted = await client.post("/api/auth/accept-invitation",
-                                 json={"token": invitation.json()["token"], "password": PASSWORD})
+    accepted = await client.post(
+        "/api/auth/accept-invitation", json={"token": invitation.json()["token"], "password": PASSWORD}
+    )
     assert accepted.status_code == 200 and accepted.json()["tenant"]["name"] == "Alice Co"
-    reused = await client.post("/api/auth/accept-invitation",
-                               json={"token": invitation.json()["token"], "password": PASSWORD})
+    reused = await client.post(
+        "/api/auth/accept-invitation", json={"token": invitation.json()["token"], "password": PASSWORD}
+    )
     assert_problem(reused, 410, "INVITATION_USED")
 
     me = (await client.get("/api/auth/me", headers=bob.headers)).json()
     assert {t["name"] for t in me["tenants"]} == {"Alice Co", "Bob Co"}
-    switched = (await client.get("/api/auth/me", headers={**bob.headers, "X-Tenant-ID": alice.tenant_id})).json()
+    switched = (
+        await client.get("/api/auth/me", headers={**bob.headers, "X-Tenant-ID": alice.tenant_id})
+    ).json()
     assert switched["current_tenant"] == {"id": alice.tenant_id, "name": "Alice Co", "role": "member"}
 
 
 async def test_api_keys_authenticate_with_their_role(client):
     admin = await register(client)
-    created = await client.post("/api/api-keys", json={"name": "reporting", "role": "viewer"}, headers=admin.headers)
+    created = await client.post(
+        "/api/api-keys", json={"name": "reporting", "role": "viewer"}, headers=admin.headers
+    )
     assert created.status_code == 201
     key = created.json()
     assert key["key"].startswith("bnk_") and key["prefix"] == key["key"][:10]
     key_headers = {"Authorization": f"Bearer {key['key']}"}
     assert (await client.get("/api/team/members", headers=key_headers)).status_code == 200
-    assert_problem(await client.put("/api/organization", json={"name": "x"}, headers=key_headers), 403,
-                   "PERMISSION_DENIED")
+    assert_problem(
+        await client.put("/api/organization", json={"name": "x"}, headers=key_headers),
+        403,
+        "PERMISSION_DENIED",
+    )
     listed = (await client.get("/api/api-keys", headers=admin.headers)).json()
     assert listed["items"][0]["prefix"] == key["prefix"] and "key" not in listed["items"][0]
     assert listed["items"][0]["last_used_at"] is not None
@@ -171,15 +204,29 @@ async def test_module_role_override_narrows_access(client, state):
     admin = await register(client)
     member = await add_member(client, admin, "member")
     updated = await client.patch(
-        f"/api/team/members/{member.user_id}", json={"module_roles": {"marketplace": "viewer"}}, headers=admin.headers
+        f"/api/team/members/{member.user_id}",
+        json={"module_roles": {"marketplace": "viewer"}},
+        headers=admin.headers,
     )
     assert updated.json()["module_roles"] == {"marketplace": "viewer"}
     from binelek.kit.auth import Principal
 
-    principal = Principal(tenant_id=admin.tenant_id, tenant_name="x", role="member", plan="free",
-                          modules=("marketplace-intel",), module_roles={"marketplace": "viewer"})
+    principal = Principal(
+        tenant_id=admin.tenant_id,
+        tenant_name="x",
+        role="member",
+        plan="free",
+        modules=("marketplace-intel",),
+        module_roles={"marketplace": "viewer"},
+    )
     assert principal.can("marketplace:read") and not principal.can("marketplace:write")
     assert principal.can("ops:write")
-    widened = Principal(tenant_id=admin.tenant_id, tenant_name="x", role="viewer", plan="free",
-                        modules=(), module_roles={"ops": "admin"})
+    widened = Principal(
+        tenant_id=admin.tenant_id,
+        tenant_name="x",
+        role="viewer",
+        plan="free",
+        modules=(),
+        module_roles={"ops": "admin"},
+    )
     assert not widened.can("ops:write")

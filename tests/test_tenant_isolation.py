@@ -86,13 +86,15 @@ async def two_tenants(state):
 
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m.__name__)
 async def test_reads_are_filtered(state, two_tenants, model):
-    tenant_a, tenant_b, ids = two_tenants
+    tenant_a, _tenant_b, ids = two_tenants
     a_id, b_id = ids[model.__name__]
     async with state.db.session(tenant_id=tenant_a) as session:
         rows = (await session.execute(select(model))).scalars().all()
         assert rows and {row.tenant_id for row in rows} == {tenant_a}
         assert a_id in {row.id for row in rows} and b_id not in {row.id for row in rows}
-        count = (await session.execute(select(func.count()).select_from(select(model).subquery()))).scalar_one()
+        count = (
+            await session.execute(select(func.count()).select_from(select(model).subquery()))
+        ).scalar_one()
         assert count == len(rows)
         assert await session.get(model, b_id) is None
         assert (await session.execute(select(model).where(model.id == b_id))).first() is None
@@ -101,12 +103,14 @@ async def test_reads_are_filtered(state, two_tenants, model):
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m.__name__)
 async def test_writes_are_guarded(state, two_tenants, model):
     tenant_a, tenant_b, ids = two_tenants
-    a_id, b_id = ids[model.__name__]
+    b_id = ids[model.__name__][1]
     text_columns = [c.key for c in inspect(model).columns if isinstance(c.type, String) and not c.unique]
     some_column = text_columns[0] if text_columns else None
     async with state.db.session(tenant_id=tenant_a) as session:
         if some_column:
-            changed = await session.execute(update(model).where(model.id == b_id).values({some_column: "hijacked"}))
+            changed = await session.execute(
+                update(model).where(model.id == b_id).values({some_column: "hijacked"})
+            )
             assert changed.rowcount == 0
         removed = await session.execute(delete(model).where(model.id == b_id))
         assert removed.rowcount == 0

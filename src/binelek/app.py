@@ -129,7 +129,7 @@ def _add_operational_routes(app: FastAPI, state: AppState) -> None:
             async with state.db.session() as session:
                 await session.execute(text("SELECT 1"))
             checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+        except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
         if state.settings.jobs_enabled:
             checks["jobs"] = "ok" if state.jobs is not None and await state.jobs.healthy() else "error"
@@ -137,11 +137,12 @@ def _add_operational_routes(app: FastAPI, state: AppState) -> None:
             try:
                 await state.redis.ping()
                 checks["redis"] = "ok"
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 checks["redis"] = f"error: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

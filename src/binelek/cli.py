@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.fernet import Fernet
 from rich.console import Console
 
 from binelek.kit.settings import ConfigurationError, Settings, load_settings
@@ -39,7 +40,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     migrate: Annotated[bool, typer.Option(help="Apply migrations before serving.")] = True,
-    access_log: Annotated[bool, typer.Option(help="uvicorn's own access log (structured logs cover it).")] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="uvicorn's own access log (structured logs cover it).")
+    ] = False,
 ) -> None:
     """Serve the API and the web app (and, embedded, the background jobs)."""
     import uvicorn
@@ -51,7 +54,11 @@ def serve(
         _migrate(settings)
     console.print(
         f"Binelek on http://{host}:{port} — "
-        + ("embedded mode, data in " + str(settings.binelek_data_dir.resolve()) if settings.embedded else "production database")
+        + (
+            "embedded mode, data in " + str(settings.binelek_data_dir.resolve())
+            if settings.embedded
+            else "production database"
+        )
     )
     uvicorn.run(
         create_app(settings),
@@ -132,8 +139,12 @@ def create_user(
         try:
             async with db.session() as session:
                 user = await service.create_user(
-                    session, email=email, password=password, full_name=full_name,
-                    tenant_id=uuid.UUID(tenant_id), role=role,
+                    session,
+                    email=email,
+                    password=password,
+                    full_name=full_name,
+                    tenant_id=uuid.UUID(tenant_id),
+                    role=role,
                 )
                 return user.id
         finally:
@@ -161,11 +172,16 @@ def rotate_keys() -> None:
 
 
 @app.command()
-def openapi(output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None) -> None:
+def openapi(
+    output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+) -> None:
     """Print the OpenAPI schema (the web app's typed client is generated from it)."""
     from binelek.app import create_app
 
-    settings = load_settings(jobs_enabled=False)
+    # Schema generation needs no data dir and no real secrets.
+    settings = Settings(
+        jobs_enabled=False, jwt_secret="openapi" * 8, encryption_key=Fernet.generate_key().decode()
+    )
     document = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=True) + "\n"
     if output:
         output.write_text(document)

@@ -36,7 +36,12 @@ async def seed(settings: Settings) -> tuple[bool, list[tuple[str, str]]]:
             await session.flush()
             for role, email, full_name in DEMO_PEOPLE:
                 await identity.create_user(
-                    session, email=email, password=DEMO_PASSWORD, full_name=full_name, tenant_id=tenant.id, role=role
+                    session,
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    full_name=full_name,
+                    tenant_id=tenant.id,
+                    role=role,
                 )
     finally:
         await db.dispose()

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.identity.models import ApiKey, Invitation, Membership, RefreshToken, Tenant, User
@@ -22,7 +22,7 @@ async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-async def memberships_of(session: AsyncSession, user_id: uuid.UUID) -> list[Row[tuple[Membership, Tenant]]]:
+async def memberships_of(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Membership, Tenant]]:
     """All of a user's memberships across tenants (login, refresh, /me)."""
     statement = (
         select(Membership, Tenant)
@@ -30,12 +30,12 @@ async def memberships_of(session: AsyncSession, user_id: uuid.UUID) -> list[Row[
         .where(Membership.user_id == user_id)
         .order_by(Membership.created_at)
     )
-    return list((await session.execute(statement)).all())
+    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
 
 
 async def access_context(
     session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID
-) -> Row[tuple[Membership, Tenant, User]] | None:
+) -> tuple[Membership, Tenant, User] | None:
     """The membership, tenant and user behind one authenticated request, in one query."""
     statement = (
         select(Membership, Tenant, User)
@@ -43,16 +43,18 @@ async def access_context(
         .join(User, User.id == Membership.user_id)
         .where(Membership.user_id == user_id, Membership.tenant_id == tenant_id)
     )
-    return (await session.execute(statement)).one_or_none()
+    row = (await session.execute(statement)).one_or_none()
+    return (row[0], row[1], row[2]) if row else None
 
 
-async def api_key_context(session: AsyncSession, key_hash: str) -> Row[tuple[ApiKey, Tenant]] | None:
+async def api_key_context(session: AsyncSession, key_hash: str) -> tuple[ApiKey, Tenant] | None:
     statement = (
         select(ApiKey, Tenant)
         .join(Tenant, Tenant.id == ApiKey.tenant_id)
         .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
     )
-    return (await session.execute(statement)).one_or_none()
+    row = (await session.execute(statement)).one_or_none()
+    return (row[0], row[1]) if row else None
 
 
 async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
@@ -92,13 +94,14 @@ async def revoke_user_tokens_in_tenant(
     )
 
 
-async def invitation_by_hash(session: AsyncSession, token_hash: str) -> Row[tuple[Invitation, Tenant]] | None:
+async def invitation_by_hash(session: AsyncSession, token_hash: str) -> tuple[Invitation, Tenant] | None:
     statement = (
         select(Invitation, Tenant)
         .join(Tenant, Tenant.id == Invitation.tenant_id)
         .where(Invitation.token_hash == token_hash)
     )
-    return (await session.execute(statement)).one_or_none()
+    row = (await session.execute(statement)).one_or_none()
+    return (row[0], row[1]) if row else None
 
 
 class MembershipRepository(TenantRepository[Membership]):
@@ -115,7 +118,8 @@ class MembershipRepository(TenantRepository[Membership]):
 
     async def of_user(self, user_id: uuid.UUID) -> Membership | None:
         statement = self.select().where(Membership.user_id == user_id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        membership: Membership | None = (await self.session.execute(statement)).scalar_one_or_none()
+        return membership
 
     async def count_admins(self) -> int:
         statement = self.select().where(Membership.role == "admin")
@@ -129,7 +133,9 @@ class InvitationRepository(TenantRepository[Invitation]):
     def pending(self, now: datetime) -> Any:
         return (
             self.select()
-            .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > now)
+            .where(
+                Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > now
+            )
             .order_by(Invitation.created_at.desc())
         )
 

@@ -68,7 +68,7 @@ class IdentityResolver:
             context = await repo.access_context(session, claims.user_id, tenant_id)
         if context is None:
             raise TenantAccessDenied("You are not a member of this organization.")
-        membership, tenant, user = context[0], context[1], context[2]
+        membership, tenant, user = context
         if not user.is_active:
             raise InvalidToken("The account is disabled.")
         if (
@@ -101,7 +101,7 @@ class IdentityResolver:
             context = await repo.api_key_context(session, crypto.token_digest(token))
             if context is None:
                 raise InvalidToken("The API key is not valid.")
-            api_key, tenant = context[0], context[1]
+            api_key, tenant = context
             requested = requested_tenant(request)
             if requested is not None and requested != tenant.id:
                 raise TenantAccessDenied("This API key belongs to another organization.")

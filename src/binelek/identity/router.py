@@ -21,9 +21,9 @@ from binelek.identity.schemas import (
     InvitationOut,
     InvitationPreview,
     LoginIn,
-    MeOut,
     MemberOut,
     MemberUpdate,
+    MeOut,
     MfaBackupCodesOut,
     MfaCodeIn,
     MfaEnrollOut,
@@ -88,7 +88,9 @@ async def register(
 
 
 @auth.post("/login", dependencies=[auth_rate_limit("login")])
-async def login(data: LoginIn, response: Response, state: State, session: SystemSession, meta: Meta) -> TokenPair:
+async def login(
+    data: LoginIn, response: Response, state: State, session: SystemSession, meta: Meta
+) -> TokenPair:
     issued = await service.login(state, session, data, meta)
     _set_refresh_cookie(response, state, issued)
     return issued.pair
@@ -140,7 +142,9 @@ async def mfa_enroll(principal: CurrentPrincipal, state: State, session: TenantS
 async def mfa_verify(
     data: MfaCodeIn, principal: CurrentPrincipal, state: State, session: TenantSession, meta: Meta
 ) -> MfaBackupCodesOut:
-    return MfaBackupCodesOut(backup_codes=await service.mfa_verify(state, session, principal, data.code, meta))
+    return MfaBackupCodesOut(
+        backup_codes=await service.mfa_verify(state, session, principal, data.code, meta)
+    )
 
 
 @auth.post("/mfa/disable", status_code=status.HTTP_204_NO_CONTENT, dependencies=[auth_rate_limit("mfa")])
@@ -276,7 +280,10 @@ async def create_api_key(
 async def list_api_keys(session: TenantSession, paging: Paging) -> Page[ApiKeyOut]:
     items, total = await service.list_api_keys(session, paging)
     return Page(
-        items=[ApiKeyOut.model_validate(item) for item in items], total=total, limit=paging.limit, offset=paging.offset
+        items=[ApiKeyOut.model_validate(item) for item in items],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
     )
 
 

@@ -34,9 +34,9 @@ from binelek.identity.schemas import (
     InvitationIn,
     InvitationPreview,
     LoginIn,
-    MeOut,
     MemberOut,
     MemberUpdate,
+    MeOut,
     MfaEnrollOut,
     OrganizationOut,
     OrganizationUpdate,
@@ -116,7 +116,9 @@ async def issue_tokens(
     return IssuedTokens(pair=pair, refresh_expires_at=expires_at)
 
 
-async def register(state: AppState, session: AsyncSession, data: RegisterIn, meta: RequestMeta) -> IssuedTokens:
+async def register(
+    state: AppState, session: AsyncSession, data: RegisterIn, meta: RequestMeta
+) -> IssuedTokens:
     problem = crypto.password_problem(data.password, email=data.email)
     if problem:
         raise ValidationFailed(problem, field="password")
@@ -129,7 +131,9 @@ async def register(state: AppState, session: AsyncSession, data: RegisterIn, met
     await session.flush()
     session.add(Membership(tenant_id=tenant.id, user_id=user.id, role="admin"))
     user.last_login_at = utcnow()
-    audit.record(session, "auth.register", tenant_id=tenant.id, meta=meta, user_id=user.id, actor_email=user.email)
+    audit.record(
+        session, "auth.register", tenant_id=tenant.id, meta=meta, user_id=user.id, actor_email=user.email
+    )
     outbox.emit(session, "tenant.created", {"tenant_id": str(tenant.id), "name": tenant.name}, tenant.id)
     return await issue_tokens(state, session, user, tenant, "admin")
 
@@ -141,8 +145,10 @@ def _default_membership(memberships: list[tuple[Membership, Tenant]]) -> tuple[M
 async def login(state: AppState, session: AsyncSession, data: LoginIn, meta: RequestMeta) -> IssuedTokens:
     await state.rate_limiter.check("auth", "login-account", data.email)
     user = await repo.user_by_email(session, data.email)
-    valid = await asyncio.to_thread(crypto.verify_password, user.password_hash if user else None, data.password)
-    rows = [(row[0], row[1]) for row in await repo.memberships_of(session, user.id)] if user else []
+    valid = await asyncio.to_thread(
+        crypto.verify_password, user.password_hash if user else None, data.password
+    )
+    rows = await repo.memberships_of(session, user.id) if user else []
     first = _default_membership(rows)
     if user is None or not valid or not user.is_active or first is None:
         audit.record(
@@ -162,7 +168,9 @@ async def login(state: AppState, session: AsyncSession, data: LoginIn, meta: Req
     user.last_login_at = utcnow()
     if crypto.password_needs_rehash(user.password_hash or ""):
         user.password_hash = await asyncio.to_thread(crypto.hash_password, data.password)
-    audit.record(session, "auth.login", tenant_id=tenant.id, meta=meta, user_id=user.id, actor_email=user.email)
+    audit.record(
+        session, "auth.login", tenant_id=tenant.id, meta=meta, user_id=user.id, actor_email=user.email
+    )
     return await issue_tokens(state, session, user, tenant, membership.role)
 
 
@@ -240,9 +248,9 @@ async def refresh(
         rows = await repo.memberships_of(session, user.id)
         if not rows:
             raise InvalidToken("The account belongs to no organization.")
-        membership, tenant = rows[0][0], rows[0][1]
+        membership, tenant = rows[0]
     else:
-        membership, tenant = context[0], context[1]
+        membership, tenant, _user = context
     return await issue_tokens(state, session, user, tenant, membership.role, family_id=token.family_id)
 
 
@@ -300,10 +308,10 @@ async def me(session: AsyncSession, principal: Principal) -> MeOut:
     if user is None:
         raise ResourceNotFound("The user no longer exists.")
     tenants = [
-        TenantRole(id=tenant.id, name=tenant.name, role=membership.role)  # type: ignore[arg-type]
+        TenantRole(id=tenant.id, name=tenant.name, role=membership.role)
         for membership, tenant in await repo.memberships_of(session, user.id)
     ]
-    current = TenantRole(id=principal.tenant_id, name=principal.tenant_name, role=principal.role)  # type: ignore[arg-type]
+    current = TenantRole(id=principal.tenant_id, name=principal.tenant_name, role=principal.role)
     return MeOut(
         id=user.id,
         email=user.email,
@@ -384,8 +392,8 @@ def _member_out(membership: Membership, user: User) -> MemberOut:
         user_id=user.id,
         email=user.email,
         full_name=user.full_name,
-        role=membership.role,  # type: ignore[arg-type]
-        module_roles=membership.module_roles,  # type: ignore[arg-type]
+        role=membership.role,
+        module_roles=membership.module_roles,
         mfa_enabled=user.mfa_enabled,
         joined_at=membership.created_at,
     )
@@ -414,10 +422,14 @@ async def update_member(
         membership.role = data.role
         await repo.revoke_user_tokens_in_tenant(session, user_id, principal.tenant_id, utcnow())
     if data.module_roles is not None:
-        membership.module_roles = dict(data.module_roles)
+        membership.module_roles = {scope: role for scope, role in data.module_roles.items()}
     audit.record_for(
-        session, principal, "team.role_changed", meta,
-        member_id=str(user_id), before=before,
+        session,
+        principal,
+        "team.role_changed",
+        meta,
+        member_id=str(user_id),
+        before=before,
         after={"role": membership.role, "module_roles": membership.module_roles},
     )
     return _member_out(membership, user)
@@ -499,9 +511,11 @@ async def _open_invitation(session: AsyncSession, token: str) -> tuple[Invitatio
     row = await repo.invitation_by_hash(session, crypto.token_digest(token))
     if row is None:
         raise ResourceNotFound("This invitation does not exist.", code="INVITATION_INVALID")
-    invitation, tenant = row[0], row[1]
+    invitation, tenant = row
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
-        raise ProblemError("This invitation was already used or withdrawn.", status=410, code="INVITATION_USED")
+        raise ProblemError(
+            "This invitation was already used or withdrawn.", status=410, code="INVITATION_USED"
+        )
     if invitation.expires_at <= utcnow():
         raise ProblemError("This invitation has expired.", status=410, code="INVITATION_EXPIRED")
     return invitation, tenant
@@ -513,7 +527,7 @@ async def preview_invitation(session: AsyncSession, token: str) -> InvitationPre
     return InvitationPreview(
         email=invitation.email,
         tenant_name=tenant.name,
-        role=invitation.role,  # type: ignore[arg-type]
+        role=invitation.role,
         existing_user=existing is not None,
         expires_at=invitation.expires_at,
     )
@@ -556,8 +570,13 @@ async def accept_invitation(
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=invitation.role))
     invitation.accepted_at = utcnow()
     audit.record(
-        session, "team.invitation_accepted", tenant_id=tenant.id, meta=meta, user_id=user.id,
-        actor_email=user.email, details={"role": invitation.role},
+        session,
+        "team.invitation_accepted",
+        tenant_id=tenant.id,
+        meta=meta,
+        user_id=user.id,
+        actor_email=user.email,
+        details={"role": invitation.role},
     )
     return await issue_tokens(state, session, user, tenant, already.role if already else invitation.role)
 
@@ -573,7 +592,7 @@ def _organization_out(tenant: Tenant) -> OrganizationOut:
         size=tenant.size,
         address=tenant.address,
         plan=tenant.plan,
-        modules=[module for module in tenant.modules if module in MODULES],  # type: ignore[misc]
+        modules=[module for module in tenant.modules if module in MODULES],
         require_mfa_for_admins=bool(tenant.settings.get("require_mfa_for_admins", False)),
     )
 
@@ -662,6 +681,12 @@ async def create_user(
         session.add(user)
         await session.flush()
     session.add(Membership(tenant_id=tenant_id, user_id=user.id, role=role))
-    audit.record(session, "team.member_added", tenant_id=tenant_id, user_id=user.id, actor_email=email,
-                 details={"via": "cli", "role": role})
+    audit.record(
+        session,
+        "team.member_added",
+        tenant_id=tenant_id,
+        user_id=user.id,
+        actor_email=email,
+        details={"via": "cli", "role": role},
+    )
     return user

@@ -6,8 +6,8 @@ import hashlib
 import hmac
 import secrets
 from functools import lru_cache
-from typing import Any
 from importlib import resources
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError

@@ -86,7 +86,7 @@ class TenantMixin:
     """Marks a model as owned by a tenant; the session guard scopes it automatically."""
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+    def tenant_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(Uuid(), ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
 
 

@@ -158,8 +158,11 @@ def problem_response(
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"loc": [str(part) if not isinstance(part, int) else part for part in error.get("loc", ())],
-         "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        {
+            "loc": [str(part) if not isinstance(part, int) else part for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
         for error in exc.errors()
     ]
 

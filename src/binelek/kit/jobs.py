@@ -149,6 +149,6 @@ class JobEngine:
             return False
         try:
             await DBOS.list_workflows_async(limit=1)
-        except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+        except Exception:
             return False
         return True

@@ -9,7 +9,9 @@ from typing import Any
 
 import structlog
 
-SECRET_FIELD = re.compile(r"(password|secret|token|authorization|api_key|apikey|cookie|encryption_key|totp)", re.I)
+SECRET_FIELD = re.compile(
+    r"(password|secret|token|authorization|api_key|apikey|cookie|encryption_key|totp)", re.I
+)
 BEARER_VALUE = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+|bnk_[A-Za-z0-9_-]+")
 
 

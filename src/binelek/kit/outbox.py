@@ -8,6 +8,7 @@ workflow and marking the event dispatched starts nothing twice when it retries.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -57,7 +58,9 @@ def subscribers_for(event_type: str) -> list[tuple[str, Subscriber]]:
     return [*_subscribers.get(event_type, []), *_subscribers.get("*", [])]
 
 
-def emit(session: AsyncSession, event_type: str, payload: dict[str, Any], tenant_id: uuid.UUID | None) -> Event:
+def emit(
+    session: AsyncSession, event_type: str, payload: dict[str, Any], tenant_id: uuid.UUID | None
+) -> Event:
     event = Event(type=event_type, payload=payload, tenant_id=tenant_id)
     session.add(event)
     return event
@@ -107,10 +110,8 @@ class OutboxDispatcher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -120,21 +121,26 @@ class OutboxDispatcher:
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the loop must survive a failed poll and retry
+            except Exception:
                 log.exception("outbox_poll_failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
-            except TimeoutError:
-                pass
 
     async def dispatch_batch(self) -> int:
         async with self._db.session() as session:
             events = (
-                await session.execute(
-                    select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(BATCH_SIZE)
+                (
+                    await session.execute(
+                        select(Event)
+                        .where(Event.dispatched_at.is_(None))
+                        .order_by(Event.id)
+                        .limit(BATCH_SIZE)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         if not events:
             return 0
         queue = get_queue(OUTBOX_QUEUE.name)
@@ -149,6 +155,8 @@ class OutboxDispatcher:
                 await queue.enqueue_async(dispatch_event, body)
         async with self._db.session() as session:
             await session.execute(
-                update(Event).where(Event.id.in_([event.id for event in events])).values(dispatched_at=utcnow())
+                update(Event)
+                .where(Event.id.in_([event.id for event in events]))
+                .values(dispatched_at=utcnow())
             )
         return len(events)

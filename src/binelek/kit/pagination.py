@@ -37,8 +37,12 @@ def page_params(
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-async def paginate(session: AsyncSession, statement: Select[Any], params: PageParams) -> tuple[list[Any], int]:
+async def paginate(
+    session: AsyncSession, statement: Select[Any], params: PageParams
+) -> tuple[list[Any], int]:
     """Rows of one page plus the total count of the unpaged statement."""
-    total = (await session.execute(select(func.count()).select_from(statement.order_by(None).subquery()))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(statement.order_by(None).subquery()))
+    ).scalar_one()
     rows = (await session.execute(statement.limit(params.limit).offset(params.offset))).scalars().all()
     return list(rows), int(total)

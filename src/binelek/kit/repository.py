@@ -30,10 +30,10 @@ class TenantRepository(Generic[ModelT]):
             raise RuntimeError(f"{type(self).__name__} needs a tenant-scoped session")
         if not issubclass(self.model, TenantMixin):
             raise TypeError(f"{self.model.__name__} is not tenant-owned")
-        self.session = session
+        self.session: AsyncSession = session
         self.tenant_id: uuid.UUID = tenant_id
 
-    def select(self) -> Select[tuple[ModelT]]:
+    def select(self) -> Select[ModelT]:
         return select(self.model).where(self.model.tenant_id == self.tenant_id)  # type: ignore[attr-defined]
 
     async def get(self, entity_id: uuid.UUID) -> ModelT | None:

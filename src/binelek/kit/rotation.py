@@ -28,11 +28,15 @@ async def rotate(settings: Settings, console: Console) -> dict[str, int]:
                 for attribute in ENCRYPTED_COLUMNS:
                     model = attribute.class_
                     name = f"{model.__tablename__}.{attribute.key}"
-                    rows = (await session.execute(select(model.id, attribute).where(attribute.is_not(None)))).all()
+                    rows = (
+                        await session.execute(select(model.id, attribute).where(attribute.is_not(None)))
+                    ).all()
                     task = progress.add_task(name, total=len(rows) or 1)
                     for row_id, ciphertext in rows:
                         await session.execute(
-                            update(model).where(model.id == row_id).values({attribute.key: encryptor.rotate(ciphertext)})
+                            update(model)
+                            .where(model.id == row_id)
+                            .values({attribute.key: encryptor.rotate(ciphertext)})
                         )
                         progress.advance(task)
                     counts[name] = len(rows)
@@ -42,7 +46,9 @@ async def rotate(settings: Settings, console: Console) -> dict[str, int]:
     if settings.embedded:
         save_encryption_keys(settings, keys)
     else:
-        console.print("New ENCRYPTION_KEY (first key encrypts; keep the old ones until every process restarted):")
+        console.print(
+            "New ENCRYPTION_KEY (first key encrypts; keep the old ones until every process restarted):"
+        )
         console.print(",".join(keys), soft_wrap=True)
     return counts
 
@@ -53,6 +59,9 @@ async def _rotate_event_payloads(session: Any, encryptor: Encryptor) -> int:
     for event in events:
         fields = {key: value for key, value in event.payload.items() if key.endswith("_encrypted") and value}
         if fields:
-            event.payload = {**event.payload, **{key: encryptor.rotate(value) for key, value in fields.items()}}
+            event.payload = {
+                **event.payload,
+                **{key: encryptor.rotate(value) for key, value in fields.items()},
+            }
             rotated += 1
     return rotated

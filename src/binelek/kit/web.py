@@ -24,7 +24,7 @@ def mount_web_app(app: FastAPI, dist: Path) -> None:
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False)
-    async def spa(path: str, request: Request) -> Response:
+    def spa(path: str, request: Request) -> Response:  # sync: FastAPI runs it in a thread (file checks)
         if path.startswith("api/") or path == "api":
             return problem_response(404, "RESOURCE_NOT_FOUND", "No such endpoint.")
         candidate = (dist / path).resolve()
@@ -33,6 +33,8 @@ def mount_web_app(app: FastAPI, dist: Path) -> None:
             return FileResponse(candidate, headers=headers)
         if not index.is_file():
             return problem_response(
-                404, "WEB_APP_NOT_BUILT", "The web app is not built; run `make run` or `npm run build` in web/."
+                404,
+                "WEB_APP_NOT_BUILT",
+                "The web app is not built; run `make run` or `npm run build` in web/.",
             )
         return FileResponse(index, headers=NO_CACHE)

@@ -1,0 +1,73 @@
+# Binelek — `make run` serves the product; `make test` runs every suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_ADMIN ?= postgresql://postgres@127.0.0.1:5432/test
+
+PY_STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/package.json
+
+.PHONY: run dev install web test test-py test-py-sqlite test-py-postgres test-web test-e2e lint bench openapi clean
+
+run: $(PY_STAMP) web/dist/index.html
+	$(BIN)/binelek migrate
+	$(BIN)/binelek seed-demo
+	@echo "Sign in at http://$(HOST):$(PORT) as owner@northwind-coffee.example / northwind-roastery-demo"
+	$(BIN)/binelek serve --host $(HOST) --port $(PORT)
+
+install: $(PY_STAMP) $(WEB_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web: web/dist/index.html
+
+web/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run build --silent
+	touch $@
+
+dev: $(PY_STAMP) $(WEB_STAMP)
+	$(BIN)/binelek serve --host $(HOST) --port $(PORT) & cd web && npm run dev
+
+# Regenerate the OpenAPI document and the web app's typed client from it.
+openapi: $(PY_STAMP) $(WEB_STAMP)
+	$(BIN)/binelek openapi --output web/openapi.json
+	cd web && npm run gen:api --silent
+
+test: test-web test-e2e test-py
+
+test-web: $(WEB_STAMP)
+	cd web && npm run check:api --silent && npm run typecheck --silent && npm test --silent
+
+test-e2e: $(PY_STAMP) web/dist/index.html
+	cd web && npx playwright test
+
+test-py: test-py-sqlite test-py-postgres
+
+test-py-sqlite: $(PY_STAMP)
+	BINELEK_TEST_DB=sqlite $(BIN)/pytest -q
+
+test-py-postgres: $(PY_STAMP)
+	BINELEK_TEST_DB=postgres BINELEK_TEST_PG=$(PG_ADMIN) $(BIN)/pytest -q -m "not embedded_only"
+
+lint: $(PY_STAMP) $(WEB_STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	cd web && npm run typecheck --silent
+
+bench: $(PY_STAMP)
+	$(BIN)/python bench/api_load.py
+	BENCH_DB=postgres $(BIN)/python bench/api_load.py
+
+clean:
+	rm -rf $(VENV) web/node_modules web/dist
