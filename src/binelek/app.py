@@ -20,6 +20,7 @@ from binelek.audit.router import router as audit_router
 from binelek.identity import service as identity_service
 from binelek.identity.resolver import IdentityResolver
 from binelek.identity.router import routers as identity_routers
+from binelek.kit.cache import JsonCache
 from binelek.kit.crypto import Encryptor
 from binelek.kit.db import Database
 from binelek.kit.errors import install_error_handlers
@@ -45,6 +46,7 @@ def build_state(settings: Settings) -> AppState:
         deny_list=TokenDenyList(redis, settings.redis_prefix),
         encryptor=Encryptor(settings.fernet_keys),
         rate_limiter=RateLimiter(settings),
+        cache=JsonCache(redis, settings.redis_prefix + "cache:", ttl_seconds=300 if redis else 60),
         redis=redis,
     )
     state.principal_resolver = IdentityResolver(state)

@@ -9,6 +9,7 @@ from fastapi import Request
 from sqlalchemy import update
 
 from binelek.identity import repository as repo
+from binelek.identity.access import AccessDirectory
 from binelek.identity.models import ApiKey
 from binelek.identity.service import API_KEY_PREFIX
 from binelek.kit import crypto
@@ -64,17 +65,16 @@ class IdentityResolver:
         if await self.state.deny_list.is_denied(claims.jti):
             raise InvalidToken("This access token was revoked.")
         tenant_id = requested_tenant(request) or claims.tenant_id
-        async with self.state.db.session() as session:
-            context = await repo.access_context(session, claims.user_id, tenant_id)
-        if context is None:
-            raise TenantAccessDenied("You are not a member of this organization.")
-        membership, tenant, user = context
-        if not user.is_active:
+        access = await AccessDirectory.of(self.state).get(claims.user_id)
+        if access is None or not access.is_active:
             raise InvalidToken("The account is disabled.")
+        membership = access.in_tenant(tenant_id)
+        if membership is None:
+            raise TenantAccessDenied("You are not a member of this organization.")
         if (
             membership.role == "admin"
-            and tenant.settings.get("require_mfa_for_admins")
-            and not user.mfa_enabled
+            and membership.require_mfa_for_admins
+            and not access.mfa_enabled
             and not request.url.path.startswith(MFA_ENROLMENT_PATHS)
         ):
             raise ProblemError(
@@ -83,17 +83,17 @@ class IdentityResolver:
                 code="MFA_ENROLLMENT_REQUIRED",
             )
         return Principal(
-            tenant_id=tenant.id,
-            tenant_name=tenant.name,
+            tenant_id=membership.tenant_id,
+            tenant_name=membership.tenant_name,
             role=membership.role,
-            plan=tenant.plan,
-            modules=tuple(tenant.modules),
-            user_id=user.id,
-            email=user.email,
+            plan=membership.plan,
+            modules=membership.modules,
+            user_id=access.user_id,
+            email=access.email,
             jti=claims.jti,
             session_id=claims.session_id,
             token_expires_at=claims.expires_at,
-            module_roles=dict(membership.module_roles),
+            module_roles=membership.module_roles,
         )
 
     async def _from_api_key(self, token: str, request: Request) -> Principal:

@@ -128,9 +128,8 @@ async def logout(
 
 
 @auth.get("/me")
-async def me(principal: CurrentPrincipal, session: SystemSession) -> MeOut:
-    # Unscoped on purpose: the answer lists the caller's memberships in every tenant.
-    return await service.me(session, principal)
+async def me(principal: CurrentPrincipal, state: State) -> MeOut:
+    return await service.me(state, principal)
 
 
 @auth.post("/mfa/enroll")
@@ -195,20 +194,22 @@ async def update_member(
     user_id: uuid.UUID,
     data: MemberUpdate,
     principal: Annotated[Principal, Depends(require("team:manage"))],
+    state: State,
     session: TenantSession,
     meta: Meta,
 ) -> MemberOut:
-    return await service.update_member(session, principal, user_id, data, meta)
+    return await service.update_member(state, session, principal, user_id, data, meta)
 
 
 @team.delete("/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_member(
     user_id: uuid.UUID,
     principal: Annotated[Principal, Depends(require("team:manage"))],
+    state: State,
     session: TenantSession,
     meta: Meta,
 ) -> None:
-    await service.remove_member(session, principal, user_id, meta)
+    await service.remove_member(state, session, principal, user_id, meta)
 
 
 @team.post("/invitations", status_code=status.HTTP_201_CREATED)
@@ -257,10 +258,11 @@ async def get_organization(
 async def update_organization(
     data: OrganizationUpdate,
     principal: Annotated[Principal, Depends(require("org:manage"))],
+    state: State,
     session: TenantSession,
     meta: Meta,
 ) -> OrganizationOut:
-    return await service.update_organization(session, principal, data, meta)
+    return await service.update_organization(state, session, principal, data, meta)
 
 
 api_keys = APIRouter(prefix="/api/api-keys", tags=["api-keys"])

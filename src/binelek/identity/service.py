@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.audit import service as audit
 from binelek.identity import repository as repo
+from binelek.identity.access import AccessDirectory
 from binelek.identity.models import (
     MODULES,
     ApiKey,
@@ -301,22 +302,19 @@ async def load_deny_list(state: AppState) -> None:
             await state.deny_list.deny(row.jti, row.expires_at)
 
 
-async def me(session: AsyncSession, principal: Principal) -> MeOut:
+async def me(state: AppState, principal: Principal) -> MeOut:
     if principal.user_id is None:
         raise PermissionDenied("API keys have no user profile.")
-    user = await repo.user_by_id(session, principal.user_id)
-    if user is None:
+    access = await AccessDirectory.of(state).get(principal.user_id)
+    if access is None:
         raise ResourceNotFound("The user no longer exists.")
-    tenants = [
-        TenantRole(id=tenant.id, name=tenant.name, role=membership.role)
-        for membership, tenant in await repo.memberships_of(session, user.id)
-    ]
+    tenants = [TenantRole(id=t.tenant_id, name=t.tenant_name, role=t.role) for t in access.tenants]
     current = TenantRole(id=principal.tenant_id, name=principal.tenant_name, role=principal.role)
     return MeOut(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        mfa_enabled=user.mfa_enabled,
+        id=access.user_id,
+        email=access.email,
+        full_name=access.full_name,
+        mfa_enabled=access.mfa_enabled,
         current_tenant=current,
         tenants=tenants,
     )
@@ -360,6 +358,7 @@ async def mfa_verify(
         "codes": [crypto.token_digest(code.replace("-", "")) for code in backup_codes]
     }
     user.mfa_enabled = True
+    AccessDirectory.of(state).invalidate_user_after_commit(session, user.id)
     audit.record_for(session, principal, "auth.mfa_enabled", meta)
     return backup_codes
 
@@ -381,6 +380,7 @@ async def mfa_disable(
     user.mfa_secret_encrypted = None
     user.mfa_backup_code_hashes = {}
     user.mfa_last_counter = None
+    AccessDirectory.of(state).invalidate_user_after_commit(session, user.id)
     audit.record_for(session, principal, "auth.mfa_disabled", meta)
 
 
@@ -408,7 +408,12 @@ async def list_members(session: AsyncSession, params: PageParams) -> tuple[list[
 
 
 async def update_member(
-    session: AsyncSession, principal: Principal, user_id: uuid.UUID, data: MemberUpdate, meta: RequestMeta
+    state: AppState,
+    session: AsyncSession,
+    principal: Principal,
+    user_id: uuid.UUID,
+    data: MemberUpdate,
+    meta: RequestMeta,
 ) -> MemberOut:
     members = repo.MembershipRepository(session)
     membership = await members.of_user(user_id)
@@ -423,6 +428,7 @@ async def update_member(
         await repo.revoke_user_tokens_in_tenant(session, user_id, principal.tenant_id, utcnow())
     if data.module_roles is not None:
         membership.module_roles = {scope: role for scope, role in data.module_roles.items()}
+    AccessDirectory.of(state).invalidate_user_after_commit(session, user_id)
     audit.record_for(
         session,
         principal,
@@ -436,7 +442,7 @@ async def update_member(
 
 
 async def remove_member(
-    session: AsyncSession, principal: Principal, user_id: uuid.UUID, meta: RequestMeta
+    state: AppState, session: AsyncSession, principal: Principal, user_id: uuid.UUID, meta: RequestMeta
 ) -> None:
     members = repo.MembershipRepository(session)
     membership = await members.of_user(user_id)
@@ -445,6 +451,7 @@ async def remove_member(
     if membership.role == "admin" and await members.count_admins() <= 1:
         raise Conflict("An organization needs at least one admin.", code="LAST_ADMIN")
     await members.delete(membership)
+    AccessDirectory.of(state).invalidate_user_after_commit(session, user_id)
     await repo.revoke_user_tokens_in_tenant(session, user_id, principal.tenant_id, utcnow())
     audit.record_for(session, principal, "team.member_removed", meta, member_id=str(user_id))
 
@@ -568,6 +575,7 @@ async def accept_invitation(
     ).scalar_one_or_none()
     if already is None:
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=invitation.role))
+        AccessDirectory.of(state).invalidate_user_after_commit(session, user.id)
     invitation.accepted_at = utcnow()
     audit.record(
         session,
@@ -605,7 +613,7 @@ async def get_organization(session: AsyncSession, principal: Principal) -> Organ
 
 
 async def update_organization(
-    session: AsyncSession, principal: Principal, data: OrganizationUpdate, meta: RequestMeta
+    state: AppState, session: AsyncSession, principal: Principal, data: OrganizationUpdate, meta: RequestMeta
 ) -> OrganizationOut:
     tenant = await session.get(Tenant, principal.tenant_id)
     if tenant is None:
@@ -624,6 +632,7 @@ async def update_organization(
         tenant.modules = list(dict.fromkeys(data.modules))
     if data.require_mfa_for_admins is not None:
         tenant.settings = {**tenant.settings, "require_mfa_for_admins": data.require_mfa_for_admins}
+    await AccessDirectory.of(state).invalidate_tenant_after_commit(session, tenant.id)
     audit.record_for(session, principal, "org.updated", meta, changes=changes)
     return _organization_out(tenant)
 

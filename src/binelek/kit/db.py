@@ -8,7 +8,7 @@ refuses to flush a tenant-owned row that belongs to another tenant.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -95,6 +95,12 @@ class TenantIsolationError(RuntimeError):
 
 
 TENANT_KEY = "tenant_id"
+AFTER_COMMIT_KEY = "after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` once the session's transaction has committed (cache invalidation, wake-ups)."""
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -151,6 +157,8 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+            for callback in session.info.pop(AFTER_COMMIT_KEY, []):
+                await callback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

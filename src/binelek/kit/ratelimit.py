@@ -8,7 +8,13 @@ import time
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import (
+    MovingWindowRateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
+from limits.aio.strategies import (
+    RateLimiter as Strategy,
+)
 
 from binelek.kit.errors import RateLimited
 from binelek.kit.settings import Settings
@@ -31,7 +37,10 @@ class RateLimiter:
         else:
             storage = MemoryStorage()
         self.storage = storage
-        self._strategy = MovingWindowRateLimiter(storage)
+        # Exact moving windows for the small auth limits; O(1) sliding-window counters for the
+        # high-volume API limits (a moving window keeps one timestamp per request).
+        exact, counting = MovingWindowRateLimiter(storage), SlidingWindowCounterRateLimiter(storage)
+        self._strategies: dict[str, Strategy] = {"auth": exact, "api": counting, "ai": counting}
         self.limits: dict[str, RateLimitItem] = {
             "auth": parse(settings.rate_limit_auth),
             "api": parse(settings.rate_limit_api),
@@ -42,10 +51,10 @@ class RateLimiter:
         """Count one hit; raise RATE_LIMIT_EXCEEDED with Retry-After when over the limit."""
         if not self.enabled:
             return
-        item = self.limits[kind]
-        if await self._strategy.hit(item, kind, *identifiers):
+        item, strategy = self.limits[kind], self._strategies[kind]
+        if await strategy.hit(item, kind, *identifiers):
             return
-        stats = await self._strategy.get_window_stats(item, kind, *identifiers)
+        stats = await strategy.get_window_stats(item, kind, *identifiers)
         raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
     async def reset(self) -> None:

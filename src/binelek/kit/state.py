@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from redis.asyncio import Redis
 
+from binelek.kit.cache import JsonCache
 from binelek.kit.crypto import Encryptor
 from binelek.kit.db import Database
 from binelek.kit.ratelimit import RateLimiter
@@ -28,6 +29,7 @@ class AppState:
     deny_list: TokenDenyList
     encryptor: Encryptor
     rate_limiter: RateLimiter
+    cache: JsonCache
     redis: Redis | None = None
     jobs: JobEngine | None = None
     dispatcher: OutboxDispatcher | None = None

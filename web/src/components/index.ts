@@ -1,0 +1,11 @@
+export { Button } from './Button';
+export { Spinner, PageSpinner } from './Spinner';
+export { Field, Input, Select, TextArea, TextField, SelectField, Checkbox } from './Field';
+export { Card } from './Card';
+export { Badge, RoleBadge } from './Badge';
+export { EmptyState } from './EmptyState';
+export { ProblemAlert, SuccessAlert } from './ProblemAlert';
+export { Table, Pager, type Column } from './Table';
+export { Dialog, ConfirmDialog } from './Dialog';
+export { CopyButton, CopyField } from './CopyButton';
+export { PageHeader } from './PageHeader';
