@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.identity.models import ApiKey, Invitation, Membership, RefreshToken, Tenant, User
+from binelek.kit.pagination import count
 from binelek.kit.repository import TenantRepository
 
 
@@ -122,8 +123,7 @@ class MembershipRepository(TenantRepository[Membership]):
         return membership
 
     async def count_admins(self) -> int:
-        statement = self.select().where(Membership.role == "admin")
-        return len((await self.session.execute(statement)).scalars().all())
+        return await count(self.session, self.select().where(Membership.role == "admin"))
 
 
 class InvitationRepository(TenantRepository[Invitation]):

@@ -37,7 +37,7 @@ from binelek.kit.auth import CurrentPrincipal, Principal, TenantSession, require
 from binelek.kit.errors import InvalidToken, ProblemError
 from binelek.kit.pagination import Page, Paging
 from binelek.kit.request_meta import RequestMeta, request_meta
-from binelek.kit.state import AppState, get_state
+from binelek.kit.state import AppState, app_state, get_state
 
 REFRESH_COOKIE = "binelek_refresh"
 REFRESH_COOKIE_PATH = "/api/auth"
@@ -48,7 +48,7 @@ Meta = Annotated[RequestMeta, Depends(request_meta)]
 
 async def system_session(request: Request) -> AsyncIterator[AsyncSession]:
     """An unscoped unit of work, for the few flows that precede a tenant context (sign-in)."""
-    async with get_state(request).db.session() as session:
+    async with app_state(request).db.session() as session:
         yield session
 
 
@@ -58,7 +58,7 @@ SystemSession = Annotated[AsyncSession, Depends(system_session, scope="function"
 def auth_rate_limit(endpoint: str):  # type: ignore[no-untyped-def]
     async def dependency(request: Request) -> None:
         ip = request.client.host if request.client else "unknown"
-        await get_state(request).rate_limiter.check("auth", endpoint, ip)
+        await app_state(request).rate_limiter.check("auth", endpoint, ip)
 
     return Depends(dependency)
 

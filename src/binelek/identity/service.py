@@ -61,7 +61,7 @@ from binelek.kit.errors import (
     TokenExpired,
     ValidationFailed,
 )
-from binelek.kit.pagination import PageParams
+from binelek.kit.pagination import PageParams, count
 from binelek.kit.request_meta import RequestMeta
 from binelek.kit.state import AppState
 
@@ -401,9 +401,8 @@ def _member_out(membership: Membership, user: User) -> MemberOut:
 
 async def list_members(session: AsyncSession, params: PageParams) -> tuple[list[MemberOut], int]:
     members = repo.MembershipRepository(session)
-    statement = members.members()
-    total = len((await session.execute(members.select())).scalars().all())
-    rows = (await session.execute(statement.limit(params.limit).offset(params.offset))).all()
+    total = await count(session, members.select())
+    rows = (await session.execute(members.members().limit(params.limit).offset(params.offset))).all()
     return [_member_out(membership, user) for membership, user in rows], total
 
 

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.kit.errors import ModuleDisabled, NotAuthenticated, PermissionDenied
-from binelek.kit.state import AppState, get_state
+from binelek.kit.state import AppState, app_state
 
 MODULE_SCOPES = {
     "ops": "ops-copilot",
@@ -85,7 +85,7 @@ async def current_principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    state = get_state(request)
+    state = app_state(request)
     if state.principal_resolver is None:
         raise NotAuthenticated("Authentication is not available.")
     principal: Principal = await state.principal_resolver.resolve(request)
@@ -113,7 +113,7 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
 
 async def tenant_session(request: Request, principal: CurrentPrincipal) -> AsyncIterator[AsyncSession]:
     """A unit of work scoped to the caller's tenant."""
-    state: AppState = get_state(request)
+    state: AppState = app_state(request)
     async with state.db.session(tenant_id=principal.tenant_id) as session:
         yield session
 

@@ -27,7 +27,7 @@ class PageParams:
     offset: int
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> PageParams:
@@ -41,8 +41,11 @@ async def paginate(
     session: AsyncSession, statement: Select[Any], params: PageParams
 ) -> tuple[list[Any], int]:
     """Rows of one page plus the total count of the unpaged statement."""
-    total = (
-        await session.execute(select(func.count()).select_from(statement.order_by(None).subquery()))
-    ).scalar_one()
+    total = await count(session, statement)
     rows = (await session.execute(statement.limit(params.limit).offset(params.offset))).scalars().all()
-    return list(rows), int(total)
+    return list(rows), total
+
+
+async def count(session: AsyncSession, statement: Select[Any]) -> int:
+    counted = select(func.count()).select_from(statement.order_by(None).subquery())
+    return int((await session.execute(counted)).scalar_one())

@@ -14,7 +14,7 @@ class RequestMeta:
     request_id: str | None = None
 
 
-def request_meta(request: Request) -> RequestMeta:
+async def request_meta(request: Request) -> RequestMeta:
     return RequestMeta(
         ip=request.client.host if request.client else None,
         user_agent=(request.headers.get("user-agent") or "")[:500] or None,

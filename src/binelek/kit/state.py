@@ -37,5 +37,10 @@ class AppState:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def get_state(request: Request) -> AppState:
+def app_state(request: Request) -> AppState:
     return request.app.state.binelek  # type: ignore[no-any-return]
+
+
+async def get_state(request: Request) -> AppState:
+    """Dependency form. Async on purpose: FastAPI runs sync dependencies in a thread pool."""
+    return app_state(request)

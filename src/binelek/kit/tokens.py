@@ -14,6 +14,7 @@ from binelek.kit.errors import InvalidToken, TokenExpired
 from binelek.kit.settings import Settings
 
 ALGORITHM = "HS256"
+VERIFIED_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class TokenService:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self.access_lifetime = timedelta(minutes=settings.access_token_minutes)
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue_access(
         self, *, user_id: uuid.UUID, tenant_id: uuid.UUID, role: str, session_id: uuid.UUID
@@ -52,6 +54,20 @@ class TokenService:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM), int(self.access_lifetime.total_seconds())
 
     def decode_access(self, token: str) -> AccessClaims:
+        """Verify a token; a token verified before is only re-checked for expiry (the signature and
+        claims of a given string cannot change)."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[token] = claims
+        if claims.expires_at <= time.time():
+            self._verified.pop(token, None)
+            raise TokenExpired("The access token has expired.")
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,
