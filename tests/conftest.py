@@ -71,7 +71,10 @@ def make_settings(data_dir: Path, database_url: str | None, **overrides: Any) ->
 
 @pytest.fixture(scope="session")
 def settings(data_dir: Path, database_url: str | None) -> Settings:
-    return make_settings(data_dir, database_url)
+    if database_url is None:
+        return make_settings(data_dir, None)
+    # Production mode: PostgreSQL plus Redis for the deny-list, the access cache and rate limits.
+    return make_settings(data_dir, database_url, redis_url=REDIS_URL, redis_prefix=f"binelek-test-{RUN_ID}:")
 
 
 @pytest.fixture(scope="session")

@@ -85,7 +85,9 @@ async def test_security_headers_on_every_response(client):
 async def test_probes_and_metrics(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "jobs": "ok"}
+    checks = ready.json()["checks"]
+    assert ready.status_code == 200 and checks["database"] == "ok" and checks["jobs"] == "ok"
+    assert set(checks) <= {"database", "jobs", "redis"} and set(checks.values()) == {"ok"}
     metrics = await client.get("/metrics")
     assert "binelek_http_requests_total" in metrics.text
 
