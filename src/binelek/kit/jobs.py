@@ -26,6 +26,7 @@ log = structlog.get_logger(__name__)
 JOB_MODULES = (
     "binelek.kit.outbox",
     "binelek.audit.jobs",
+    "binelek.identity.jobs",
 )
 
 
