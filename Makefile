@@ -54,7 +54,7 @@ test-e2e: $(PY_STAMP) web/dist/index.html
 test-py: test-py-sqlite test-py-postgres
 
 test-py-sqlite: $(PY_STAMP)
-	BINELEK_TEST_DB=sqlite $(BIN)/pytest -q
+	BINELEK_TEST_DB=sqlite $(BIN)/pytest -q -m "not postgres_only"
 
 test-py-postgres: $(PY_STAMP)
 	BINELEK_TEST_DB=postgres BINELEK_TEST_PG=$(PG_ADMIN) $(BIN)/pytest -q -m "not embedded_only"
