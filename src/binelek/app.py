@@ -57,7 +57,7 @@ async def start_background(state: AppState) -> None:
     bind_process_state(db=state.db, settings=state.settings, encryptor=state.encryptor)
     if not state.settings.jobs_enabled:
         return
-    state.jobs = JobEngine(state.settings)
+    state.jobs = JobEngine(state.settings, executor_id=state.settings.binelek_executor_id)
     await state.jobs.start()
     state.dispatcher = OutboxDispatcher(state.db, state.settings.outbox_poll_seconds)
     state.dispatcher.start()

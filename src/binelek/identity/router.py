@@ -34,7 +34,7 @@ from binelek.identity.schemas import (
     TokenPair,
 )
 from binelek.kit.auth import CurrentPrincipal, Principal, TenantSession, require
-from binelek.kit.errors import InvalidToken, ProblemError
+from binelek.kit.errors import ProblemError
 from binelek.kit.pagination import Page, Paging
 from binelek.kit.request_meta import RequestMeta, request_meta
 from binelek.kit.state import AppState, app_state, get_state
@@ -167,17 +167,21 @@ async def accept_invitation(
     session: SystemSession,
     meta: Meta,
 ) -> TokenPair:
-    issued = await service.accept_invitation(state, session, data, meta, _optional_user(request, state))
+    issued = await service.accept_invitation(state, session, data, meta, await _optional_user(request, state))
     _set_refresh_cookie(response, state, issued)
     return issued.pair
 
 
-def _optional_user(request: Request, state: AppState) -> uuid.UUID | None:
+async def _optional_user(request: Request, state: AppState) -> uuid.UUID | None:
+    """The signed-in user, if a valid (and not logged-out) access token came with the request."""
     try:
         token = bearer_token(request)
-        return state.tokens.decode_access(token).user_id if token else None
-    except (InvalidToken, ProblemError):
+        claims = state.tokens.decode_access(token) if token else None
+    except ProblemError:
         return None
+    if claims is None or await state.deny_list.is_denied(claims.jti):
+        return None
+    return claims.user_id
 
 
 team = APIRouter(prefix="/api/team", tags=["team"])

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     web_dist_dir: Path | None = None
     dbos_system_database_url: str | None = None
+    # DBOS recovers, on start, the unfinished workflows of its own executor id: give each process of
+    # a multi-process install a stable, unique id (e.g. "worker-0") so a restart resumes its work.
+    binelek_executor_id: str = "local"
     jobs_enabled: bool = True
     outbox_poll_seconds: float = 1.0
     smtp_host: str | None = None
