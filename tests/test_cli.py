@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from binelek.kit.settings import ConfigurationError, load_settings
+from tests.support import free_port, wait_until_ready
 
 pytestmark = pytest.mark.embedded_only
 BIN = Path(sys.executable).parent / "binelek"
@@ -22,25 +21,6 @@ BIN = Path(sys.executable).parent / "binelek"
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BINELEK_ENV"}}
     return {**env, "BINELEK_DATA_DIR": str(data_dir), **extra}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read() if process.stdout else "exited"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("server did not become ready")
 
 
 def test_seed_demo_is_idempotent_and_prints_logins(tmp_path):
@@ -62,7 +42,7 @@ def test_two_servers_side_by_side(tmp_path):
     try:
         ports = []
         for name in ("one", "two"):
-            port = _free_port()
+            port = free_port()
             process = subprocess.Popen(
                 [BIN, "serve", "--port", str(port)],
                 env=_env(tmp_path / name),
@@ -73,7 +53,7 @@ def test_two_servers_side_by_side(tmp_path):
             processes.append(process)
             ports.append(port)
         for port, process in zip(ports, processes, strict=True):
-            _wait_ready(port, process)
+            wait_until_ready(f"http://127.0.0.1:{port}", process)
         emails = []
         for index, port in enumerate(ports):
             response = httpx.post(
@@ -173,3 +153,59 @@ def test_rotate_keys_reencrypts_mfa_secrets(tmp_path):
 def test_openapi_command_prints_schema():
     result = subprocess.run([BIN, "openapi"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and json.loads(result.stdout)["info"]["title"] == "Binelek API"
+
+
+def test_create_user_adds_a_member_to_an_organization(tmp_path):
+    import asyncio
+
+    from sqlalchemy import select
+
+    from binelek.identity.models import Membership, Tenant, User
+    from binelek.kit.db import Database
+
+    seeded = subprocess.run(
+        [BIN, "seed-demo"], env=_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
+    assert seeded.returncode == 0
+    settings = load_settings(binelek_data_dir=tmp_path)
+
+    async def tenant_id() -> str:
+        db = Database(settings.sqlalchemy_url)
+        async with db.session() as session:
+            tenant = (await session.execute(select(Tenant))).scalar_one()
+        await db.dispose()
+        return str(tenant.id)
+
+    organization = asyncio.run(tenant_id())
+    command = [
+        BIN,
+        "create-user",
+        "--email",
+        "Barista@Example.com",
+        "--full-name",
+        "Sam Barista",
+        "--tenant-id",
+        organization,
+        "--role",
+        "viewer",
+        "--password",
+        "espresso-shots-42",
+    ]
+    created = subprocess.run(command, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stderr
+    weak = subprocess.run([*command[:-1], "password1"], env=_env(tmp_path), capture_output=True, text=True)
+    assert weak.returncode == 1 and "at least 10" in weak.stderr
+
+    async def membership() -> tuple[str, str]:
+        db = Database(settings.sqlalchemy_url)
+        async with db.session() as session:
+            user = (
+                await session.execute(select(User).where(User.email == "barista@example.com"))
+            ).scalar_one()
+            member = (
+                await session.execute(select(Membership).where(Membership.user_id == user.id))
+            ).scalar_one()
+        await db.dispose()
+        return user.full_name, member.role
+
+    assert asyncio.run(membership()) == ("Sam Barista", "viewer")

@@ -115,3 +115,30 @@ async def test_committed_openapi_schema_is_current(app):
 
 async def test_web_app_fallback_without_build(client):
     assert_problem(await client.get("/dashboard"), 404, "WEB_APP_NOT_BUILT")
+
+
+async def test_cors_follows_settings(settings, state):
+    import httpx
+
+    from binelek.app import create_app
+
+    allowed = settings.model_copy(update={"cors_origins": ["https://app.example.com"]})
+    app = create_app(allowed, state=state)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        preflight = await http.options(
+            "/api/auth/me",
+            headers={
+                "Origin": "https://app.example.com",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization,x-tenant-id",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        other = await http.options(
+            "/api/auth/me", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+        )
+        assert "access-control-allow-origin" not in other.headers

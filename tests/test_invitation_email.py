@@ -4,46 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import email as email_parser
-import socket
 import time
 from email import policy as email_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from binelek.kit import jobs
 from tests.conftest import register, unique_email
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 Message accepted for delivery"
+from tests.support import smtp_server
 
 
 @pytest.fixture
-def smtp_server(state):
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+def smtp_inbox(state):
     settings = state.settings
     original = (settings.smtp_host, settings.smtp_port)
-    settings.smtp_host, settings.smtp_port = "127.0.0.1", port
-    jobs.bind_process_state(settings=settings)
-    try:
-        yield inbox
-    finally:
-        settings.smtp_host, settings.smtp_port = original
-        controller.stop()
+    with smtp_server() as inbox:
+        settings.smtp_host, settings.smtp_port = "127.0.0.1", inbox.port
+        jobs.bind_process_state(settings=settings)
+        try:
+            yield inbox
+        finally:
+            settings.smtp_host, settings.smtp_port = original
 
 
-async def test_invitation_is_emailed_with_its_link(client, state, smtp_server):
+async def test_invitation_is_emailed_with_its_link(client, state, smtp_inbox):
     admin = await register(client, company="Mail Co")
     email = unique_email("invitee")
     created = await client.post(
@@ -52,10 +36,10 @@ async def test_invitation_is_emailed_with_its_link(client, state, smtp_server):
     accept_url = created.json()["accept_url"]
     state.dispatcher.notify()
     deadline = time.monotonic() + 20
-    while not any(email in to for to, _ in smtp_server.messages):
+    while not smtp_inbox.to(email):
         assert time.monotonic() < deadline, "no e-mail arrived"
         await asyncio.sleep(0.1)
-    raw = next(content for to, content in smtp_server.messages if email in to)
+    raw = smtp_inbox.to(email)[0]
     message = email_parser.message_from_string(raw, policy=email_policy.default)
     body = message.get_content()
     assert accept_url in body and "Mail Co" in message["Subject"]

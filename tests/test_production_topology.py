@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,10 +15,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
 
 from tests.conftest import PG_ADMIN_URL, REDIS_URL, RUN_ID, TEST_DB, _pg_url
+from tests.support import free_port, smtp_server, wait_until_ready
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -28,29 +27,11 @@ pytestmark = [
 BIN = Path(sys.executable).parent / "binelek"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content.decode("utf-8", "replace"))
-        return "250 OK"
-
-
 def test_api_processes_and_worker_share_the_work(tmp_path):
     database = f"binelek_test_{RUN_ID}_topology"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{database}"')
-    smtp_port, api_port = _free_port(), _free_port()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    api_port = free_port()
     env = {
         **os.environ,
         "BINELEK_ENV": "production",
@@ -63,66 +44,61 @@ def test_api_processes_and_worker_share_the_work(tmp_path):
         "BINELEK_DATA_DIR": str(tmp_path),
     }
     processes: list[subprocess.Popen] = []
-    try:
-        migrated = subprocess.run([BIN, "migrate"], env=env, capture_output=True, text=True, timeout=120)
-        assert migrated.returncode == 0, migrated.stderr
-        processes.append(
-            subprocess.Popen(
-                [BIN, "serve", "--port", str(api_port), "--no-migrate"],
-                env={**env, "JOBS_ENABLED": "false"},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        processes.append(
-            subprocess.Popen(
-                [BIN, "worker"],
-                env={**env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port)},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        base = f"http://127.0.0.1:{api_port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                ready = httpx.get(f"{base}/readyz", timeout=1)
-                if ready.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "API process not ready"
-            time.sleep(0.2)
-        assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}  # this process runs no jobs
-        assert "strict-transport-security" in ready.headers
+    with smtp_server() as inbox:
+        try:
+            _run_topology(env, api_port, inbox, processes)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
-        owner = httpx.post(
-            f"{base}/api/auth/register",
-            json={
-                "email": f"owner-{uuid.uuid4().hex[:6]}@example.com",
-                "password": "topology test password",
-                "full_name": "Owner",
-                "company_name": "Topology Co",
-            },
-        ).json()
-        invitee = f"invitee-{uuid.uuid4().hex[:6]}@example.com"
-        created = httpx.post(
-            f"{base}/api/team/invitations",
-            json={"email": invitee, "role": "viewer"},
-            headers={"Authorization": f"Bearer {owner['access_token']}"},
-        )
-        assert created.status_code == 201
 
-        deadline = time.monotonic() + 60
-        while not any(invitee in message for message in inbox.messages):
-            assert time.monotonic() < deadline, "the worker sent no e-mail"
-            time.sleep(0.2)
-        message = email.message_from_string(inbox.messages[-1], policy=policy.default)
-        assert created.json()["accept_url"] in message.get_content()
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
-        controller.stop()
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+def _run_topology(env: dict[str, str], api_port: int, inbox, processes: list[subprocess.Popen]) -> None:
+    migrated = subprocess.run([BIN, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    processes.append(
+        subprocess.Popen(
+            [BIN, "serve", "--port", str(api_port), "--no-migrate"],
+            env={**env, "JOBS_ENABLED": "false"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+    processes.append(
+        subprocess.Popen(
+            [BIN, "worker"],
+            env={**env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(inbox.port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+    base = f"http://127.0.0.1:{api_port}"
+    ready = wait_until_ready(base, processes[0])
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}  # this process runs no jobs
+    assert "strict-transport-security" in ready.headers
+
+    owner = httpx.post(
+        f"{base}/api/auth/register",
+        json={
+            "email": f"owner-{uuid.uuid4().hex[:6]}@example.com",
+            "password": "topology test password",
+            "full_name": "Owner",
+            "company_name": "Topology Co",
+        },
+    ).json()
+    invitee = f"invitee-{uuid.uuid4().hex[:6]}@example.com"
+    created = httpx.post(
+        f"{base}/api/team/invitations",
+        json={"email": invitee, "role": "viewer"},
+        headers={"Authorization": f"Bearer {owner['access_token']}"},
+    )
+    assert created.status_code == 201
+
+    deadline = time.monotonic() + 60
+    while not inbox.to(invitee):
+        assert time.monotonic() < deadline, "the worker sent no e-mail"
+        time.sleep(0.2)
+    message = email.message_from_string(inbox.to(invitee)[0], policy=policy.default)
+    assert created.json()["accept_url"] in message.get_content()
