@@ -142,3 +142,18 @@ async def test_cors_follows_settings(settings, state):
             "/api/auth/me", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+async def test_paging_totals_hold_on_every_page(client):
+    from tests.conftest import add_member
+
+    account = await register(client)
+    for role in ("member", "viewer"):
+        await add_member(client, account, role)
+    pages = {
+        offset: (await client.get(f"/api/team/members?limit=2&offset={offset}", headers=account.headers)).json()
+        for offset in (0, 2, 5)
+    }
+    assert [len(pages[o]["items"]) for o in (0, 2, 5)] == [2, 1, 0]
+    assert {pages[o]["total"] for o in (0, 2, 5)} == {3}
+    assert pages[0]["items"][0]["role"] == "admin"  # joined first

@@ -61,7 +61,7 @@ from binelek.kit.errors import (
     TokenExpired,
     ValidationFailed,
 )
-from binelek.kit.pagination import PageParams, count
+from binelek.kit.pagination import PageParams, paginate_rows
 from binelek.kit.request_meta import RequestMeta
 from binelek.kit.state import AppState
 
@@ -400,9 +400,7 @@ def _member_out(membership: Membership, user: User) -> MemberOut:
 
 
 async def list_members(session: AsyncSession, params: PageParams) -> tuple[list[MemberOut], int]:
-    members = repo.MembershipRepository(session)
-    total = await count(session, members.select())
-    rows = (await session.execute(members.members().limit(params.limit).offset(params.offset))).all()
+    rows, total = await paginate_rows(session, repo.MembershipRepository(session).members(), params)
     return [_member_out(membership, user) for membership, user in rows], total
 
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, TypeDecorator, Uuid, event
@@ -109,14 +110,18 @@ def _scope_queries_to_tenant(state: ORMExecuteState) -> None:
     if tenant_id is None or state.is_column_load or state.is_relationship_load:
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantMixin,
-                lambda cls: cls.tenant_id == tenant_id,
-                include_aliases=True,
-                track_closure_variables=False,
-            )
-        )
+        state.statement = state.statement.options(_tenant_criteria(tenant_id))
+
+
+@lru_cache(maxsize=4096)
+def _tenant_criteria(tenant_id: uuid.UUID) -> Any:
+    """One loader-criteria option per tenant, built once: constructing it costs more than the query."""
+    return with_loader_criteria(
+        TenantMixin,
+        lambda cls: cls.tenant_id == tenant_id,
+        include_aliases=True,
+        track_closure_variables=False,
+    )
 
 
 @event.listens_for(Session, "before_flush")

@@ -40,10 +40,21 @@ Paging = Annotated[PageParams, Depends(page_params)]
 async def paginate(
     session: AsyncSession, statement: Select[Any], params: PageParams
 ) -> tuple[list[Any], int]:
-    """Rows of one page plus the total count of the unpaged statement."""
-    total = await count(session, statement)
-    rows = (await session.execute(statement.limit(params.limit).offset(params.offset))).scalars().all()
-    return list(rows), total
+    """Entities of one page plus the total count of the unpaged statement."""
+    rows, total = await paginate_rows(session, statement, params)
+    return [row[0] for row in rows], total
+
+
+async def paginate_rows(
+    session: AsyncSession, statement: Select[Any], params: PageParams
+) -> tuple[list[tuple[Any, ...]], int]:
+    """Rows (all selected columns) of one page and the total, in one round trip: the total rides
+    along as a window count. Only a page past the end needs a second query for it."""
+    counted = statement.add_columns(func.count().over().label("_total"))
+    rows = (await session.execute(counted.limit(params.limit).offset(params.offset))).all()
+    if rows:
+        return [tuple(row[:-1]) for row in rows], int(rows[0][-1])
+    return [], (await count(session, statement)) if params.offset else 0
 
 
 async def count(session: AsyncSession, statement: Select[Any]) -> int:
