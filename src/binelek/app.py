@@ -23,7 +23,7 @@ from binelek.identity.router import routers as identity_routers
 from binelek.kit.cache import JsonCache
 from binelek.kit.crypto import Encryptor
 from binelek.kit.db import Database
-from binelek.kit.errors import install_error_handlers
+from binelek.kit.errors import PROBLEM_RESPONSES, install_error_handlers
 from binelek.kit.jobs import JobEngine, bind_process_state
 from binelek.kit.logging import configure_logging
 from binelek.kit.middleware import RequestContextMiddleware
@@ -113,7 +113,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, production=settings.is_production)
 
     for router in (*identity_routers, audit_router):
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)
     mount_web_app(app, settings.web_dist_dir or default_dist_dir())
     return app

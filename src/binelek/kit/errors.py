@@ -122,6 +122,22 @@ class RateLimited(ProblemError):
         )
 
 
+def _problem_response_doc(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
+
+
+# Documented on every router, so the OpenAPI schema (and the typed web client) knows error bodies.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response_doc("Bad request"),
+    401: _problem_response_doc("Not authenticated, or the token is invalid or expired"),
+    403: _problem_response_doc("Tenant, permission or module not allowed"),
+    404: _problem_response_doc("Not found (or belongs to another tenant)"),
+    409: _problem_response_doc("Conflicts with existing data"),
+    422: _problem_response_doc("Validation error, with field paths in `errors`"),
+    429: _problem_response_doc("Rate limit exceeded; see Retry-After"),
+}
+
+
 _CODE_BY_STATUS = {
     400: "BAD_REQUEST",
     401: "AUTH_REQUIRED",
