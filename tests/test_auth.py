@@ -276,3 +276,18 @@ async def test_me_for_api_key_is_refused_cleanly(client):
     ).json()
     response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {key['key']}"})
     assert_problem(response, 403, "PERMISSION_DENIED")
+
+
+async def test_logged_out_tokens_stay_dead_after_a_restart(client, state):
+    from dataclasses import replace
+
+    from binelek.identity.service import load_deny_list
+    from binelek.kit.tokens import TokenDenyList
+
+    account = await register(client)
+    jti = state.tokens.decode_access(account.access_token).jti
+    assert (await client.post("/api/auth/logout", headers=account.headers)).status_code == 204
+    restarted = replace(state, deny_list=TokenDenyList(state.redis, state.settings.redis_prefix + "restart:"))
+    assert not await restarted.deny_list.is_denied(jti)
+    await load_deny_list(restarted)
+    assert await restarted.deny_list.is_denied(jti)

@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from binelek.identity.models import ApiKey, Invitation, Membership, RefreshToken, Tenant, User
+from binelek.identity.models import (
+    ApiKey,
+    Invitation,
+    Membership,
+    RefreshToken,
+    RevokedAccessToken,
+    Tenant,
+    User,
+)
 from binelek.kit.pagination import count
 from binelek.kit.repository import TenantRepository
 
@@ -46,6 +54,17 @@ async def access_context(
     )
     row = (await session.execute(statement)).one_or_none()
     return (row[0], row[1], row[2]) if row else None
+
+
+async def membership_of(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
+    statement = select(Membership).where(Membership.tenant_id == tenant_id, Membership.user_id == user_id)
+    membership: Membership | None = (await session.execute(statement)).scalar_one_or_none()
+    return membership
+
+
+async def unexpired_revoked_tokens(session: AsyncSession, now: int) -> list[RevokedAccessToken]:
+    statement = select(RevokedAccessToken).where(RevokedAccessToken.expires_at > now)
+    return list((await session.execute(statement)).scalars())
 
 
 async def api_key_context(session: AsyncSession, key_hash: str) -> tuple[ApiKey, Tenant] | None:

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 import pyotp
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.audit import service as audit
@@ -295,10 +294,7 @@ async def load_deny_list(state: AppState) -> None:
     """Embedded restarts keep logged-out tokens dead until they expire."""
     now = int(utcnow().timestamp())
     async with state.db.session() as session:
-        rows = (
-            await session.execute(select(RevokedAccessToken).where(RevokedAccessToken.expires_at > now))
-        ).scalars()
-        for row in rows:
+        for row in await repo.unexpired_revoked_tokens(session, now):
             await state.deny_list.deny(row.jti, row.expires_at)
 
 
@@ -565,11 +561,7 @@ async def accept_invitation(
         )
         if not valid:
             raise InvalidCredentials("Sign in as the invited person to accept the invitation.")
-    already = (
-        await session.execute(
-            select(Membership).where(Membership.tenant_id == tenant.id, Membership.user_id == user.id)
-        )
-    ).scalar_one_or_none()
+    already = await repo.membership_of(session, tenant.id, user.id)
     if already is None:
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=invitation.role))
         AccessDirectory.of(state).invalidate_user_after_commit(session, user.id)
