@@ -151,7 +151,9 @@ async def test_paging_totals_hold_on_every_page(client):
     for role in ("member", "viewer"):
         await add_member(client, account, role)
     pages = {
-        offset: (await client.get(f"/api/team/members?limit=2&offset={offset}", headers=account.headers)).json()
+        offset: (
+            await client.get(f"/api/team/members?limit=2&offset={offset}", headers=account.headers)
+        ).json()
         for offset in (0, 2, 5)
     }
     assert [len(pages[o]["items"]) for o in (0, 2, 5)] == [2, 1, 0]

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_LIMIT = 200
+MAX_OFFSET = 2**31 - 1  # far past any real list, and inside every database's integer range
 T = TypeVar("T")
 
 
@@ -29,7 +30,7 @@ class PageParams:
 
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 
