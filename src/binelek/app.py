@@ -3,6 +3,7 @@ domain routers in one stateless process."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -80,6 +81,10 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         await identity_service.load_deny_list(app_state)
         if owns_background:
             await start_background(app_state)
+        # Everything loaded so far lives as long as the process: keep it out of the cyclic
+        # collector's full passes, which otherwise stall requests for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
         log.info("started", embedded=settings.embedded, version=__version__)
         try:
             yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from fastapi import Request
 from sqlalchemy import update
 
 from binelek.identity import repository as repo
-from binelek.identity.access import AccessDirectory
+from binelek.identity.access import AccessDirectory, UserAccess
 from binelek.identity.models import ApiKey
 from binelek.identity.service import API_KEY_PREFIX
 from binelek.kit import crypto
@@ -62,10 +63,11 @@ class IdentityResolver:
 
     async def _from_access_token(self, token: str, request: Request) -> Principal:
         claims = self.state.tokens.decode_access(token)
-        if await self.state.deny_list.is_denied(claims.jti):
-            raise InvalidToken("This access token was revoked.")
         tenant_id = requested_tenant(request) or claims.tenant_id
-        access = await AccessDirectory.of(self.state).get(claims.user_id)
+        denied, access = await self._denied_and_access(claims.jti, claims.user_id)
+        if denied:
+            raise InvalidToken("This access token was revoked.")
+        request.state.user_access = access  # handlers describing the caller reuse it
         if access is None or not access.is_active:
             raise InvalidToken("The account is disabled.")
         membership = access.in_tenant(tenant_id)
@@ -95,6 +97,13 @@ class IdentityResolver:
             token_expires_at=claims.expires_at,
             module_roles=membership.module_roles,
         )
+
+    async def _denied_and_access(self, jti: str, user_id: uuid.UUID) -> tuple[bool, UserAccess | None]:
+        directory = AccessDirectory.of(self.state)
+        if self.state.redis is None:  # both in memory: two tasks would cost more than they save
+            return await self.state.deny_list.is_denied(jti), await directory.get(user_id)
+        # Both are a Redis round trip in production: run them side by side.
+        return await asyncio.gather(self.state.deny_list.is_denied(jti), directory.get(user_id))
 
     async def _from_api_key(self, token: str, request: Request) -> Principal:
         async with self.state.db.session() as session:

@@ -128,8 +128,8 @@ async def logout(
 
 
 @auth.get("/me")
-async def me(principal: CurrentPrincipal, state: State) -> MeOut:
-    return await service.me(state, principal)
+async def me(request: Request, principal: CurrentPrincipal, state: State) -> MeOut:
+    return await service.me(state, principal, getattr(request.state, "user_access", None))
 
 
 @auth.post("/mfa/enroll")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.audit import service as audit
 from binelek.identity import repository as repo
-from binelek.identity.access import AccessDirectory
+from binelek.identity.access import AccessDirectory, UserAccess
 from binelek.identity.models import (
     MODULES,
     ApiKey,
@@ -298,10 +298,12 @@ async def load_deny_list(state: AppState) -> None:
             await state.deny_list.deny(row.jti, row.expires_at)
 
 
-async def me(state: AppState, principal: Principal) -> MeOut:
+async def me(state: AppState, principal: Principal, access: UserAccess | None = None) -> MeOut:
+    """`access` is the record the gateway already loaded for this request, when it did."""
     if principal.user_id is None:
         raise PermissionDenied("API keys have no user profile.")
-    access = await AccessDirectory.of(state).get(principal.user_id)
+    if access is None or access.user_id != principal.user_id:
+        access = await AccessDirectory.of(state).get(principal.user_id)
     if access is None:
         raise ResourceNotFound("The user no longer exists.")
     tenants = [TenantRole(id=t.tenant_id, name=t.tenant_name, role=t.role) for t in access.tenants]
