@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from binelek import __version__
+from binelek.ai.router import router as ai_router
 from binelek.audit.router import router as audit_router
 from binelek.identity import service as identity_service
 from binelek.identity.resolver import IdentityResolver
@@ -117,7 +118,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware, production=settings.is_production)
 
-    for router in (*identity_routers, audit_router):
+    for router in (*identity_routers, audit_router, ai_router):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)
     mount_web_app(app, settings.web_dist_dir or default_dist_dir())

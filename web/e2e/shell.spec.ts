@@ -262,6 +262,19 @@ test('register, log in, invite, accept as existing user, switch tenants', async 
     await shot(a, '09-organization');
   });
 
+  await test.step('the owner sets the AI defaults (offline engine needs no key)', async () => {
+    await a.getByRole('link', { name: 'AI' }).click();
+    await expect(a.getByText('Built-in offline engine')).toBeVisible();
+    await expect(a.getByText('No keys yet')).toBeVisible();
+    const defaults = a.getByRole('form', { name: 'AI defaults' });
+    await defaults.getByLabel('Temperature').fill('0.5');
+    await defaults.getByRole('button', { name: 'Save changes' }).click();
+    await expect(a.getByText('AI settings saved.')).toBeVisible();
+    await a.reload();
+    await expect(a.getByRole('form', { name: 'AI defaults' }).getByLabel('Temperature')).toHaveValue('0.5');
+    await shot(a, '09b-ai-settings');
+  });
+
   await test.step('the owner turns on MFA, then signs in with a backup code', async () => {
     await a.getByRole('link', { name: 'Account security' }).click();
     await a.getByRole('button', { name: 'Set up two-factor authentication' }).click();

@@ -10,6 +10,7 @@ import { FoundryPage } from './features/foundry/FoundryPage';
 import { MarketplacePage } from './features/marketplace/MarketplacePage';
 import { OpsPage } from './features/ops/OpsPage';
 import { SecurityPage } from './features/security/SecurityPage';
+import { AiSettings } from './features/settings/ai/AiSettings';
 import { ApiKeysSettings } from './features/settings/ApiKeysSettings';
 import { AuditLogSettings } from './features/settings/AuditLogSettings';
 import { MfaSettings } from './features/settings/MfaSettings';
@@ -51,6 +52,7 @@ export function AppRoutes() {
             <Route path="settings" element={<SettingsLayout />}>
               <Route index element={<SettingsIndex />} />
               <Route path="organization" element={<OrganizationSettings />} />
+              <Route path="ai" element={<AiSettings />} />
               <Route path="team" element={<AdminOnly><TeamSettings /></AdminOnly>} />
               <Route path="api-keys" element={<AdminOnly><ApiKeysSettings /></AdminOnly>} />
               <Route path="security" element={<MfaSettings />} />

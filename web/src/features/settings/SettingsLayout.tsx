@@ -1,12 +1,13 @@
 import { Navigate, NavLink, Outlet } from 'react-router';
 import type { ReactNode } from 'react';
 import { EmptyState, PageHeader, PageSpinner } from '../../components';
-import { IconBuilding, IconKey, IconList, IconLock, IconUsers } from '../../components/Icons';
+import { IconBuilding, IconKey, IconList, IconLock, IconSparkles, IconUsers } from '../../components/Icons';
 import { cn } from '../../lib/cn';
 import { useMe } from '../auth/session';
 
 const SECTIONS = [
   { to: 'organization', label: 'Organization', icon: IconBuilding, admin: false },
+  { to: 'ai', label: 'AI', icon: IconSparkles, admin: false },
   { to: 'team', label: 'Team & roles', icon: IconUsers, admin: true },
   { to: 'api-keys', label: 'API keys', icon: IconKey, admin: true },
   { to: 'security', label: 'Account security', icon: IconLock, admin: false },
