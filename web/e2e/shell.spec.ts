@@ -264,7 +264,7 @@ test('register, log in, invite, accept as existing user, switch tenants', async 
 
   await test.step('the owner sets the AI defaults (offline engine needs no key)', async () => {
     await a.getByRole('link', { name: 'AI' }).click();
-    await expect(a.getByText('Built-in offline engine')).toBeVisible();
+    await expect(a.getByRole('cell', { name: 'Built-in offline engine', exact: true })).toBeVisible();
     await expect(a.getByText('No keys yet')).toBeVisible();
     const defaults = a.getByRole('form', { name: 'AI defaults' });
     await defaults.getByLabel('Temperature').fill('0.5');
