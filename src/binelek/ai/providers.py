@@ -85,11 +85,11 @@ async def check_key(provider: str, api_key: str, base_url: str | None) -> KeyChe
     when it cannot tell (network error, timeout, 429, 5xx)."""
     if provider == "local":
         return KeyCheck.VALID
-    request = _check_request(provider, api_key, base_url or PROVIDERS[provider].default_base_url or "")
     try:
+        request = _check_request(provider, api_key, base_url or PROVIDERS[provider].default_base_url or "")
         async with httpx.AsyncClient(timeout=CHECK_TIMEOUT, follow_redirects=False) as client:
             response = await client.send(request)
-    except httpx.HTTPError:
+    except (httpx.HTTPError, httpx.InvalidURL, UnicodeError):
         return KeyCheck.UNREACHABLE
     if response.status_code in (401, 403) or (provider == "google" and response.status_code == 400):
         return KeyCheck.INVALID

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ProviderId = Literal["openai", "anthropic", "google", "ollama", "local"]
@@ -32,18 +33,26 @@ class LlmApiKeyIn(BaseModel):
 
     @field_validator("api_key")
     @classmethod
-    def _strip_key(cls, value: str) -> str:
-        return value.strip()
+    def _printable_key(cls, value: str) -> str:
+        value = value.strip()
+        # Keys travel in HTTP headers: printable ASCII only.
+        if any(not (33 <= ord(character) <= 126) for character in value):
+            raise ValueError("an API key has only printable ASCII characters and no spaces")
+        return value
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        value = value.strip()
-        if not value.startswith(("http://", "https://")) or len(value) < 10:
-            raise ValueError("use an http:// or https:// URL")
-        return value.rstrip("/")
+        value = value.strip().rstrip("/")
+        try:
+            url = httpx.URL(value)
+        except (httpx.InvalidURL, ValueError):
+            raise ValueError("not a valid URL") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("use an http:// or https:// URL with a host")
+        return value
 
 
 class LlmApiKeyOut(BaseModel):
