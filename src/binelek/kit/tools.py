@@ -1,0 +1,100 @@
+"""The registry of what the AI agent (and later the MCP server) may call.
+
+Each domain declares typed tools in its `tools.py` with `@tool(...)`: a name, a description for the
+model, a pydantic model of the arguments (its JSON schema is what the model sees), the permission the
+caller needs, and whether the tool writes. `tools_for()` offers a caller only what their role and
+the tenant's modules allow; the AI domain's `toolbox.call_tool()` runs a call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from binelek.kit.auth import Principal
+from binelek.kit.request_meta import RequestMeta
+from binelek.kit.state import AppState
+
+# Modules whose import registers tools.
+TOOL_MODULES = ("binelek.identity.tools", "binelek.audit.tools")
+
+
+class Source(BaseModel):
+    kind: str
+    id: str
+    title: str
+    url: str
+
+
+class ToolResult(BaseModel):
+    """What a tool answers: a one-line summary for the reply, the data, and the records it used."""
+
+    summary: str
+    data: Any = None
+    sources: list[Source] = []
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    principal: Principal
+    session: AsyncSession  # scoped to the principal's tenant
+    state: AppState
+    meta: RequestMeta
+
+
+Handler = Callable[[ToolContext, Any], Awaitable[ToolResult]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    permission: str
+    writes: bool
+    handler: Handler
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.args_model.model_json_schema()
+
+    def allowed_for(self, principal: Principal) -> bool:
+        scope = self.permission.partition(":")[0]
+        return principal.module_enabled(scope) and principal.can(self.permission)
+
+
+_registry: dict[str, Tool] = {}
+
+
+def tool(
+    name: str, description: str, *, permission: str, writes: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register `handler(context, args)`; the type of `args` is the arguments' pydantic model."""
+
+    def register(handler: Handler) -> Handler:
+        parameters = list(inspect.signature(handler).parameters)
+        args_model = get_type_hints(handler)[parameters[1]]
+        if not (isinstance(args_model, type) and issubclass(args_model, BaseModel)):
+            raise TypeError(f"tool {name}: the second parameter must be typed with a pydantic model")
+        if name in _registry and _registry[name].handler is not handler:
+            raise ValueError(f"tool {name!r} is registered twice")
+        _registry[name] = Tool(name, description, args_model, permission, writes, handler)
+        return handler
+
+    return register
+
+
+def load_tools() -> dict[str, Tool]:
+    for module in TOOL_MODULES:
+        importlib.import_module(module)
+    return dict(_registry)
+
+
+def tools_for(principal: Principal) -> list[Tool]:
+    """The tools this caller may be offered: a viewer is never offered a write tool."""
+    return [t for t in load_tools().values() if t.allowed_for(principal)]
