@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, status
 from binelek.ai import service
 from binelek.ai.schemas import LlmApiKeyIn, LlmApiKeyOut, LlmSettingsBody, ProviderList
 from binelek.kit.auth import Principal, TenantSession, require
-from binelek.kit.pagination import Page, Paging
+from binelek.kit.pagination import Page, Paging, page_of
 from binelek.kit.request_meta import RequestMeta, request_meta
 from binelek.kit.state import AppState, get_state
 
@@ -25,12 +25,7 @@ async def list_providers(session: TenantSession) -> ProviderList:
 @router.get("/api-keys", dependencies=[Depends(require("ai_keys:read"))])
 async def list_keys(session: TenantSession, paging: Paging) -> Page[LlmApiKeyOut]:
     keys, total = await service.list_keys(session, paging)
-    return Page(
-        items=[LlmApiKeyOut.model_validate(k) for k in keys],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(LlmApiKeyOut, keys, total, paging)
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from binelek.audit import service
 from binelek.audit.schemas import AuditLogOut
 from binelek.kit.auth import TenantSession, require
-from binelek.kit.pagination import Page, Paging
+from binelek.kit.pagination import Page, Paging, page_of
 
 router = APIRouter(prefix="/api/audit-logs", tags=["audit"])
 
@@ -26,5 +26,4 @@ async def list_audit_logs(
     logs, total = await service.list_logs(
         session, paging, action=action, user_id=user_id, since=since, until=until
     )
-    items = [AuditLogOut.model_validate(log) for log in logs]
-    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+    return page_of(AuditLogOut, logs, total, paging)

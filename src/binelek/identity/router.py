@@ -35,7 +35,7 @@ from binelek.identity.schemas import (
 )
 from binelek.kit.auth import CurrentPrincipal, Principal, TenantSession, require
 from binelek.kit.errors import ProblemError
-from binelek.kit.pagination import Page, Paging
+from binelek.kit.pagination import Page, Paging, page_of
 from binelek.kit.request_meta import RequestMeta, request_meta
 from binelek.kit.state import AppState, app_state, get_state
 
@@ -230,12 +230,7 @@ async def invite(
 @team.get("/invitations", dependencies=[Depends(require("team:manage"))])
 async def list_invitations(session: TenantSession, paging: Paging) -> Page[InvitationOut]:
     items, total = await service.list_invitations(session, paging)
-    return Page(
-        items=[InvitationOut.model_validate(item) for item in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(InvitationOut, items, total, paging)
 
 
 @team.delete("/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -285,12 +280,7 @@ async def create_api_key(
 @api_keys.get("", dependencies=[Depends(require("api_keys:read"))])
 async def list_api_keys(session: TenantSession, paging: Paging) -> Page[ApiKeyOut]:
     items, total = await service.list_api_keys(session, paging)
-    return Page(
-        items=[ApiKeyOut.model_validate(item) for item in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(ApiKeyOut, items, total, paging)
 
 
 @api_keys.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)

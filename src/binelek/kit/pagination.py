@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -36,6 +37,15 @@ async def page_params(
 
 
 Paging = Annotated[PageParams, Depends(page_params)]
+
+
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+def page_of(schema: type[SchemaT], rows: Iterable[Any], total: int, params: PageParams) -> Page[SchemaT]:
+    """A page answer with each row (an ORM object or mapping) read into the response schema."""
+    items = [schema.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
 
 
 async def paginate(
