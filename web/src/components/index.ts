@@ -9,3 +9,4 @@ export { Table, Pager, type Column } from './Table';
 export { Dialog, ConfirmDialog } from './Dialog';
 export { CopyButton, CopyField } from './CopyButton';
 export { PageHeader } from './PageHeader';
+export { QueryView } from './QueryView';

@@ -3,7 +3,20 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { api, unwrap } from '../../api/client';
 import { fieldErrors, type ApiError } from '../../api/problem';
 import { ROLES, type ApiKey, type ApiKeyCreated, type ApiKeyPage, type Role } from '../../api/types';
-import { Button, Card, ConfirmDialog, CopyField, Pager, ProblemAlert, RoleBadge, SelectField, Spinner, Table, TextField, type Column } from '../../components';
+import {
+  Button,
+  Card,
+  ConfirmDialog,
+  CopyField,
+  Pager,
+  ProblemAlert,
+  QueryView,
+  RoleBadge,
+  SelectField,
+  Table,
+  TextField,
+  type Column,
+} from '../../components';
 import { formatDate, formatDateTime, roleLabel } from '../../lib/format';
 import { useTenantKey } from '../auth/session';
 
@@ -94,20 +107,16 @@ export function ApiKeysSettings() {
 
       <Card title="API keys" padded={false}>
         <div className="px-2 py-2">
-          {keys.isPending ? (
-            <div className="flex justify-center py-10">
-              <Spinner label="Loading API keys" />
-            </div>
-          ) : keys.isError ? (
-            <ProblemAlert className="m-3" error={keys.error} title="Could not load API keys" />
-          ) : (
-            <>
-              <Table caption="API keys" columns={columns} rows={keys.data.items} rowKey={(k) => k.id} empty="No API keys yet." />
-              <div className="pb-2">
-                <Pager total={keys.data.total} limit={keys.data.limit || PAGE} offset={keys.data.offset} onChange={setOffset} label="API key pages" />
-              </div>
-            </>
-          )}
+          <QueryView query={keys} loadingLabel="Loading API keys" errorTitle="Could not load API keys">
+            {(data) => (
+              <>
+                <Table caption="API keys" columns={columns} rows={data.items} rowKey={(k) => k.id} empty="No API keys yet." />
+                <div className="pb-2">
+                  <Pager total={data.total} limit={data.limit || PAGE} offset={data.offset} onChange={setOffset} label="API key pages" />
+                </div>
+              </>
+            )}
+          </QueryView>
         </div>
       </Card>
 

@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import type { ApiError } from '../../api/problem';
 import type { AuditLog, AuditLogPage, MemberPage } from '../../api/types';
-import { Button, Card, Pager, ProblemAlert, SelectField, Spinner, Table, TextField, type Column } from '../../components';
+import { Button, Card, Pager, QueryView, SelectField, Spinner, Table, TextField, type Column } from '../../components';
 import { formatCompactDateTime, formatDateTime } from '../../lib/format';
 import { useTenantKey } from '../auth/session';
 
@@ -139,20 +139,16 @@ export function AuditLogSettings() {
         </div>
       </form>
       <div className="px-2 py-2">
-        {logs.isPending ? (
-          <div className="flex justify-center py-10">
-            <Spinner label="Loading audit log" />
-          </div>
-        ) : logs.isError ? (
-          <ProblemAlert className="m-3" error={logs.error} title="Could not load the audit log" />
-        ) : (
-          <>
-            <Table caption="Audit log entries" columns={columns} rows={logs.data.items} rowKey={(l) => String(l.id)} empty="No events match these filters." />
-            <div className="pb-2">
-              <Pager total={logs.data.total} limit={logs.data.limit || PAGE} offset={logs.data.offset} onChange={setOffset} label="Audit log pages" />
-            </div>
-          </>
-        )}
+        <QueryView query={logs} loadingLabel="Loading audit log" errorTitle="Could not load the audit log">
+          {(data) => (
+            <>
+              <Table caption="Audit log entries" columns={columns} rows={data.items} rowKey={(l) => String(l.id)} empty="No events match these filters." />
+              <div className="pb-2">
+                <Pager total={data.total} limit={data.limit || PAGE} offset={data.offset} onChange={setOffset} label="Audit log pages" />
+              </div>
+            </>
+          )}
+        </QueryView>
       </div>
     </Card>
   );

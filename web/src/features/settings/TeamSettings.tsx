@@ -12,10 +12,10 @@ import {
   Dialog,
   Pager,
   ProblemAlert,
+  QueryView,
   RoleBadge,
   Select,
   SelectField,
-  Spinner,
   Table,
   TextField,
   type Column,
@@ -117,20 +117,16 @@ function MembersCard() {
     <Card title="Team members" description="Admins manage the company; members work in modules; viewers can only read." padded={false}>
       <div className="px-2 py-2">
         {changeRole.isError && <ProblemAlert className="m-3" error={changeRole.error} title="Could not change the role" />}
-        {members.isPending ? (
-          <div className="flex justify-center py-10">
-            <Spinner label="Loading members" />
-          </div>
-        ) : members.isError ? (
-          <ProblemAlert className="m-3" error={members.error} title="Could not load members" />
-        ) : (
-          <>
-            <Table caption="Team members" columns={columns} rows={members.data.items} rowKey={(m) => m.user_id} empty="No members yet." />
-            <div className="pb-2">
-              <Pager total={members.data.total} limit={members.data.limit || PAGE} offset={members.data.offset} onChange={setOffset} label="Members pages" />
-            </div>
-          </>
-        )}
+        <QueryView query={members} loadingLabel="Loading members" errorTitle="Could not load members">
+          {(data) => (
+            <>
+              <Table caption="Team members" columns={columns} rows={data.items} rowKey={(m) => m.user_id} empty="No members yet." />
+              <div className="pb-2">
+                <Pager total={data.total} limit={data.limit || PAGE} offset={data.offset} onChange={setOffset} label="Members pages" />
+              </div>
+            </>
+          )}
+        </QueryView>
       </div>
       <ConfirmDialog
         open={removing !== null}
@@ -198,15 +194,11 @@ function InvitationsCard() {
       }
     >
       <div className="px-2 py-2">
-        {invitations.isPending ? (
-          <div className="flex justify-center py-10">
-            <Spinner label="Loading invitations" />
-          </div>
-        ) : invitations.isError ? (
-          <ProblemAlert className="m-3" error={invitations.error} title="Could not load invitations" />
-        ) : (
-          <Table caption="Pending invitations" columns={columns} rows={invitations.data.items} rowKey={(i) => i.id} empty="No pending invitations." />
-        )}
+        <QueryView query={invitations} loadingLabel="Loading invitations" errorTitle="Could not load invitations">
+          {(data) => (
+            <Table caption="Pending invitations" columns={columns} rows={data.items} rowKey={(i) => i.id} empty="No pending invitations." />
+          )}
+        </QueryView>
       </div>
       <InviteDialog
         open={inviteOpen}

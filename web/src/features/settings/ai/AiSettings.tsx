@@ -2,7 +2,24 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient, type UseQueryResult } from '@tanstack/react-query';
 import { api, unwrap } from '../../../api/client';
 import { ApiError, fieldErrors } from '../../../api/problem';
-import { Badge, Button, Card, Checkbox, ConfirmDialog, PageSpinner, Pager, ProblemAlert, Select, SelectField, Spinner, SuccessAlert, Table, TextField, type Column } from '../../../components';
+import {
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  ConfirmDialog,
+  Pager,
+  PageSpinner,
+  ProblemAlert,
+  QueryView,
+  Select,
+  SelectField,
+  Spinner,
+  SuccessAlert,
+  Table,
+  TextField,
+  type Column,
+} from '../../../components';
 import { IconPlus } from '../../../components/Icons';
 import { formatDate, formatDateTime } from '../../../lib/format';
 import { useMe, useTenantKey } from '../../auth/session';
@@ -132,15 +149,11 @@ function ProvidersCard({
       padded={false}
     >
       <div className="px-2 py-2">
-        {providers.isPending ? (
-          <div className="flex justify-center py-10">
-            <Spinner label="Loading providers" />
-          </div>
-        ) : providers.isError ? (
-          <ProblemAlert className="m-3" error={providers.error} title="Could not load AI providers" />
-        ) : (
-          <Table caption="AI providers" columns={columns} rows={providers.data.items} rowKey={(p) => p.id} empty="No providers available." />
-        )}
+        <QueryView query={providers} loadingLabel="Loading providers" errorTitle="Could not load AI providers">
+          {(data) => (
+            <Table caption="AI providers" columns={columns} rows={data.items} rowKey={(p) => p.id} empty="No providers available." />
+          )}
+        </QueryView>
       </div>
     </Card>
   );
@@ -236,26 +249,22 @@ function KeysCard({ providers, saved, onDismissSaved }: { providers: LlmProvider
     <Card title="API keys" description="Keys are stored encrypted. After saving, only the last 4 characters are ever shown." padded={false}>
       <div className="px-2 py-2">
         {saved && <SuccessAlert className="m-3">{savedMessage(saved, providers)}</SuccessAlert>}
-        {keys.isPending ? (
-          <div className="flex justify-center py-10">
-            <Spinner label="Loading API keys" />
-          </div>
-        ) : keys.isError ? (
-          <ProblemAlert className="m-3" error={keys.error} title="Could not load API keys" />
-        ) : (
-          <>
-            <Table
-              caption="AI provider API keys"
-              columns={columns}
-              rows={keys.data.items}
-              rowKey={(k) => k.id}
-              empty="No keys yet — the built-in offline engine works without one."
-            />
-            <div className="pb-2">
-              <Pager total={keys.data.total} limit={keys.data.limit || PAGE} offset={keys.data.offset} onChange={setOffset} label="API key pages" />
-            </div>
-          </>
-        )}
+        <QueryView query={keys} loadingLabel="Loading API keys" errorTitle="Could not load API keys">
+          {(data) => (
+            <>
+              <Table
+                caption="AI provider API keys"
+                columns={columns}
+                rows={data.items}
+                rowKey={(k) => k.id}
+                empty="No keys yet — the built-in offline engine works without one."
+              />
+              <div className="pb-2">
+                <Pager total={data.total} limit={data.limit || PAGE} offset={data.offset} onChange={setOffset} label="API key pages" />
+              </div>
+            </>
+          )}
+        </QueryView>
       </div>
       <ConfirmDialog
         open={removing !== null}
