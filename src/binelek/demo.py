@@ -7,6 +7,7 @@ from binelek.identity import service as identity
 from binelek.identity.models import Tenant
 from binelek.kit.db import Database
 from binelek.kit.settings import Settings
+from binelek.search.demo_documents import seed_demo_documents
 
 DEMO_PASSWORD = "northwind-roastery-demo"
 DEMO_COMPANY = "Northwind Coffee Roasters"
@@ -34,8 +35,9 @@ async def seed(settings: Settings) -> tuple[bool, list[tuple[str, str]]]:
             )
             session.add(tenant)
             await session.flush()
+            people = []
             for role, email, full_name in DEMO_PEOPLE:
-                await identity.create_user(
+                person = await identity.create_user(
                     session,
                     email=email,
                     password=DEMO_PASSWORD,
@@ -43,6 +45,8 @@ async def seed(settings: Settings) -> tuple[bool, list[tuple[str, str]]]:
                     tenant_id=tenant.id,
                     role=role,
                 )
+                people.append(person)
+            await seed_demo_documents(session, tenant.id, created_by=people[0].id)
     finally:
         await db.dispose()
     return True, logins

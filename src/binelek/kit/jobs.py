@@ -27,6 +27,7 @@ JOB_MODULES = (
     "binelek.kit.outbox",
     "binelek.audit.jobs",
     "binelek.identity.jobs",
+    "binelek.search.jobs",
 )
 
 

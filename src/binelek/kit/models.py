@@ -7,5 +7,6 @@ from binelek.audit import models as _audit  # noqa: F401
 from binelek.identity import models as _identity  # noqa: F401
 from binelek.kit import outbox_models as _outbox  # noqa: F401
 from binelek.kit.db import Base
+from binelek.search import models as _search  # noqa: F401
 
 metadata = Base.metadata

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from binelek.kit.auth import PrincipalResolver
     from binelek.kit.jobs import JobEngine
     from binelek.kit.outbox import OutboxDispatcher
+    from binelek.search.vectors import VectorStore
 
 
 @dataclass
@@ -34,6 +35,7 @@ class AppState:
     jobs: JobEngine | None = None
     dispatcher: OutboxDispatcher | None = None
     principal_resolver: PrincipalResolver | None = None
+    vectors: VectorStore | None = None  # the search domain's Qdrant store, opened on first use
     extras: dict[str, Any] = field(default_factory=dict)
 
 
