@@ -68,6 +68,7 @@ lint: $(PY_STAMP) $(WEB_STAMP)
 
 bench: $(PY_STAMP)
 	$(BIN)/python bench/ai_local.py
+	$(BIN)/python bench/vector_search.py --layouts per-tenant
 	$(BIN)/python bench/api_load.py
 	BENCH_DB=postgres $(BIN)/python bench/api_load.py
 

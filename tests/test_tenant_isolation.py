@@ -17,9 +17,11 @@ from binelek.kit.repository import TenantRepository
 
 
 def tenant_models() -> list[type[Any]]:
+    """Parents before children (metadata order), so a row's tenant-owned parent exists first."""
+    order = {table.name: position for position, table in enumerate(Base.metadata.sorted_tables)}
     return sorted(
         (mapper.class_ for mapper in Base.registry.mappers if issubclass(mapper.class_, TenantMixin)),
-        key=lambda cls: cls.__name__,
+        key=lambda cls: order[cls.__tablename__],
     )
 
 
@@ -32,11 +34,11 @@ def test_tenant_models_are_enumerated():
             assert any(model.__table__ is table for model in tenant_models()), table.name
 
 
-def _value_for(column: Any, user_id: uuid.UUID) -> Any:
+def _value_for(column: Any, parents: dict[str, uuid.UUID]) -> Any:
     if column.foreign_keys:
         target = next(iter(column.foreign_keys)).column.table.name
-        assert target == "users", f"factory knows no parent for {column}"
-        return user_id
+        assert target in parents, f"factory knows no parent for {column}"
+        return parents[target]
     kind = column.type
     if isinstance(kind, Uuid):
         return uuid.uuid4()
@@ -53,8 +55,12 @@ def _value_for(column: Any, user_id: uuid.UUID) -> Any:
     return kind.python_type()
 
 
-def build(model: type[Any], tenant_id: uuid.UUID, user_id: uuid.UUID) -> Any:
+def build(model: type[Any], tenant_id: uuid.UUID, parents: dict[str, uuid.UUID]) -> Any:
+    """A row of `model` in `tenant_id`; `parents` maps a table to the row its foreign keys point at
+    (the user, and this tenant's rows built so far), and learns the new row."""
     values: dict[str, Any] = {"tenant_id": tenant_id}
+    if isinstance(inspect(model).primary_key[0].type, Uuid):
+        values["id"] = uuid.uuid4()
     for column in inspect(model).columns:
         if column.key in values or column.primary_key:
             continue
@@ -62,7 +68,9 @@ def build(model: type[Any], tenant_id: uuid.UUID, user_id: uuid.UUID) -> Any:
             continue
         if column.default is not None and not column.foreign_keys:
             continue
-        values[column.key] = _value_for(column, user_id)
+        values[column.key] = _value_for(column, parents)
+    if "id" in values:
+        parents[model.__tablename__] = values["id"]
     return model(**values)
 
 
@@ -74,19 +82,20 @@ async def two_tenants(state):
         session.add_all([tenant_a, tenant_b, user])
         await session.flush()
         rows: dict[str, tuple[Any, Any]] = {}
+        parents_a, parents_b = {"users": user.id}, {"users": user.id}
         for model in tenant_models():
             # Membership is unique per (tenant, user): one user may be in both tenants.
-            row_a, row_b = build(model, tenant_a.id, user.id), build(model, tenant_b.id, user.id)
+            row_a, row_b = build(model, tenant_a.id, parents_a), build(model, tenant_b.id, parents_b)
             session.add_all([row_a, row_b])
             rows[model.__name__] = (row_a, row_b)
         await session.flush()
         ids = {name: (a.id, b.id) for name, (a, b) in rows.items()}
-    return tenant_a.id, tenant_b.id, ids
+    return tenant_a.id, tenant_b.id, ids, parents_b
 
 
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m.__name__)
 async def test_reads_are_filtered(state, two_tenants, model):
-    tenant_a, _tenant_b, ids = two_tenants
+    tenant_a, _tenant_b, ids, _ = two_tenants
     a_id, b_id = ids[model.__name__]
     async with state.db.session(tenant_id=tenant_a) as session:
         rows = (await session.execute(select(model))).scalars().all()
@@ -102,7 +111,7 @@ async def test_reads_are_filtered(state, two_tenants, model):
 
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m.__name__)
 async def test_writes_are_guarded(state, two_tenants, model):
-    tenant_a, tenant_b, ids = two_tenants
+    tenant_a, tenant_b, ids, parents_b = two_tenants
     b_id = ids[model.__name__][1]
     text_columns = [c.key for c in inspect(model).columns if isinstance(c.type, String) and not c.unique]
     some_column = text_columns[0] if text_columns else None
@@ -117,7 +126,7 @@ async def test_writes_are_guarded(state, two_tenants, model):
 
     with pytest.raises(TenantIsolationError):
         async with state.db.session(tenant_id=tenant_a) as session:
-            session.add(build(model, tenant_b, (await _any_user(session))))
+            session.add(build(model, tenant_b, dict(parents_b)))
             await session.flush()
 
     async with state.db.session() as session:  # B's row survived untouched
@@ -127,12 +136,8 @@ async def test_writes_are_guarded(state, two_tenants, model):
             assert getattr(row, some_column) != "hijacked"
 
 
-async def _any_user(session) -> uuid.UUID:
-    return (await session.execute(select(User.id).limit(1))).scalar_one()
-
-
 async def test_new_rows_inherit_the_session_tenant(state, two_tenants):
-    tenant_a, _, _ = two_tenants
+    tenant_a, *_ = two_tenants
     from binelek.audit.models import AuditLog
 
     async with state.db.session(tenant_id=tenant_a) as session:

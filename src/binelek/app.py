@@ -17,6 +17,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from binelek import __version__
+from binelek.ai.remote import close_shared_clients
+from binelek.ai.router import query_router as ai_query_router
 from binelek.ai.router import router as ai_router
 from binelek.audit.router import router as audit_router
 from binelek.identity import service as identity_service
@@ -35,6 +37,8 @@ from binelek.kit.settings import Settings
 from binelek.kit.state import AppState
 from binelek.kit.tokens import TokenDenyList, TokenService
 from binelek.kit.web import default_dist_dir, mount_web_app
+from binelek.search.router import routers as search_routers
+from binelek.search.vectors import VectorStore
 
 log = structlog.get_logger(__name__)
 
@@ -52,11 +56,12 @@ def build_state(settings: Settings) -> AppState:
         redis=redis,
     )
     state.principal_resolver = IdentityResolver(state)
+    state.vectors = VectorStore.from_settings(settings)
     return state
 
 
 async def start_background(state: AppState) -> None:
-    bind_process_state(db=state.db, settings=state.settings, encryptor=state.encryptor)
+    bind_process_state(db=state.db, settings=state.settings, encryptor=state.encryptor, vectors=state.vectors)
     if not state.settings.jobs_enabled:
         return
     state.jobs = JobEngine(state.settings, executor_id=state.settings.binelek_executor_id)
@@ -70,6 +75,9 @@ async def stop_background(state: AppState) -> None:
         await state.dispatcher.stop()
     if state.jobs is not None:
         await state.jobs.stop()
+    if state.vectors is not None:
+        await state.vectors.close()
+    await close_shared_clients()
 
 
 def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
@@ -118,7 +126,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware, production=settings.is_production)
 
-    for router in (*identity_routers, audit_router, ai_router):
+    for router in (*identity_routers, audit_router, ai_router, ai_query_router, *search_routers):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)
     mount_web_app(app, settings.web_dist_dir or default_dist_dir())

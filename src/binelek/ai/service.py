@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from binelek.ai.models import LlmApiKey, LlmSettings
+from binelek.ai.models import Conversation, LlmApiKey, LlmSettings
 from binelek.ai.providers import PROVIDERS, KeyCheck, check_key
-from binelek.ai.repository import LlmApiKeyRepository, LlmSettingsRepository
-from binelek.ai.schemas import LlmApiKeyIn, LlmSettingsBody, ProviderOut
+from binelek.ai.query_service import month_start
+from binelek.ai.repository import (
+    ConversationRepository,
+    LlmApiKeyRepository,
+    LlmSettingsRepository,
+    MessageRepository,
+    UsageRepository,
+)
+from binelek.ai.schemas import (
+    ConversationDetail,
+    LlmApiKeyIn,
+    LlmSettingsBody,
+    MessageOut,
+    ProviderOut,
+    UsageDay,
+    UsageReport,
+)
 from binelek.audit import service as audit
 from binelek.kit.auth import Principal
 from binelek.kit.crypto import Encryptor
@@ -107,3 +124,69 @@ async def update_settings(
         setattr(current, field, value)
     audit.record_for(session, principal, "ai.settings_updated", meta, settings=values)
     return data
+
+
+async def usage_report(session: AsyncSession, days: int) -> UsageReport:
+    now = utcnow()
+    usage = UsageRepository(session)
+    start_of_month = month_start(now)
+    since = min(
+        start_of_month, (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    per_day: dict[tuple[date, str], UsageDay] = {}
+    for row in await usage.rows_since(since):
+        key = (row.created_at.astimezone(UTC).date(), row.provider)
+        day = per_day.setdefault(
+            key,
+            UsageDay(
+                day=key[0],
+                provider=row.provider,
+                queries=0,
+                prompt_tokens=0,
+                completion_tokens=0,
+                cost_usd=Decimal(0),
+            ),
+        )
+        day.queries += 1
+        day.prompt_tokens += row.prompt_tokens
+        day.completion_tokens += row.completion_tokens
+        day.cost_usd += row.cost_usd
+    month_tokens, month_cost = await usage.metered_tokens_since(start_of_month)
+    current = await LlmSettingsRepository(session).current()
+    first_day = (now - timedelta(days=days - 1)).date()
+    return UsageReport(
+        month_start=start_of_month.date(),
+        month_tokens=month_tokens,
+        month_cost_usd=month_cost,
+        monthly_token_budget=current.monthly_token_budget if current else None,
+        days=sorted((d for d in per_day.values() if d.day >= first_day), key=lambda d: (d.day, d.provider)),
+    )
+
+
+async def list_conversations(
+    session: AsyncSession, principal: Principal, params: PageParams
+) -> tuple[list[Conversation], int]:
+    conversations = ConversationRepository(session)
+    return await conversations.page(conversations.listing(principal.actor_id), params)
+
+
+async def conversation_detail(
+    session: AsyncSession, principal: Principal, conversation_id: uuid.UUID
+) -> ConversationDetail:
+    conversation = await ConversationRepository(session).owned(conversation_id, principal.actor_id)
+    messages = await MessageRepository(session).of(conversation.id)
+    return ConversationDetail(
+        id=conversation.id,
+        title=conversation.title,
+        module=conversation.module,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        messages=[MessageOut.model_validate(message) for message in messages],
+    )
+
+
+async def delete_conversation(
+    session: AsyncSession, principal: Principal, conversation_id: uuid.UUID
+) -> None:
+    conversations = ConversationRepository(session)
+    await conversations.delete(await conversations.owned(conversation_id, principal.actor_id))

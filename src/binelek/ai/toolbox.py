@@ -16,7 +16,7 @@ from binelek.kit.tools import ToolContext, ToolResult, load_tools
 
 log = structlog.get_logger(__name__)
 
-ToolStatus = Literal["done", "needs_confirmation", "denied", "failed"]
+ToolStatus = Literal["done", "needs_confirmation", "denied", "failed", "cancelled"]
 
 
 class ToolCall(BaseModel):

@@ -71,6 +71,7 @@ class Base(DeclarativeBase):
         uuid.UUID: Uuid(),
         dict[str, Any]: JSONType,
         list[str]: JSONType,
+        list[dict[str, Any]]: JSONType,
     }
 
 

@@ -32,6 +32,7 @@ class Problem(BaseModel):
     detail: str
     code: str
     errors: list[FieldError] | None = None
+    cause: str | None = None  # a stable sub-code where one code covers several causes (AI_QUERY_FAILED)
 
 
 class ProblemError(Exception):
@@ -48,9 +49,11 @@ class ProblemError(Exception):
         code: str | None = None,
         headers: dict[str, str] | None = None,
         errors: list[dict[str, Any]] | None = None,
+        cause: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.cause = cause
         if status is not None:
             self.status = status
         if code is not None:
@@ -112,6 +115,14 @@ class ValidationFailed(ProblemError):
         super().__init__(detail, errors=errors)
 
 
+class AiBudgetExceeded(ProblemError):
+    status, code = 429, "AI_BUDGET_EXCEEDED"
+
+
+class AiQueryFailed(ProblemError):
+    status, code = 502, "AI_QUERY_FAILED"
+
+
 class RateLimited(ProblemError):
     status, code = 429, "RATE_LIMIT_EXCEEDED"
 
@@ -136,6 +147,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _problem_response_doc("Validation error, with field paths in `errors`"),
     429: _problem_response_doc("Rate limit exceeded; see Retry-After"),
 }
+AI_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    502: _problem_response_doc("The AI provider failed; `cause` says why"),
+}
 
 
 _CODE_BY_STATUS = {
@@ -152,14 +166,14 @@ _CODE_BY_STATUS = {
 }
 
 
-def problem_response(
-    status: int,
-    code: str,
-    detail: str,
-    *,
-    headers: dict[str, str] | None = None,
-    errors: list[dict[str, Any]] | None = None,
-) -> JSONResponse:
+def problem_body(problem: ProblemError) -> dict[str, Any]:
+    """A problem as a JSON-ready dict, for channels other than an HTTP response (e.g. an SSE event)."""
+    return _problem_dict(problem.status, problem.code, problem.detail, problem.errors, problem.cause)
+
+
+def _problem_dict(
+    status: int, code: str, detail: str, errors: list[dict[str, Any]] | None, cause: str | None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
         "title": HTTPStatus(status).phrase,
@@ -169,6 +183,21 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+    if cause is not None:
+        body["cause"] = cause
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    cause: str | None = None,
+) -> JSONResponse:
+    body = _problem_dict(status, code, detail, errors, cause)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -186,7 +215,9 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.status, exc.code, exc.detail, headers=exc.headers, errors=exc.errors)
+        return problem_response(
+            exc.status, exc.code, exc.detail, headers=exc.headers, errors=exc.errors, cause=exc.cause
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRETS_FILE = "secrets.json"
@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "10/minute"
     rate_limit_api: str = "300/minute"
     rate_limit_ai: str = "30/minute"
+    # Install-wide provider keys (the seed's OPENAI_API_KEY, ANTHROPIC_API_KEY), used by tenants that
+    # have not saved a key of their own for that provider.
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    google_api_key: SecretStr | None = None
     rate_limits_enabled: bool = True
     log_level: str = "INFO"
     log_json: bool = True
@@ -64,6 +69,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "Binelek <no-reply@localhost>"
+    # Vector store: unset = Qdrant's local mode in $BINELEK_DATA_DIR/qdrant (one process per directory).
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -71,6 +79,14 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.startswith("["):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    def install_wide_llm_key(self, provider: str) -> str | None:
+        secret = {
+            "openai": self.openai_api_key,
+            "anthropic": self.anthropic_api_key,
+            "google": self.google_api_key,
+        }.get(provider)
+        return secret.get_secret_value() if secret is not None else None
 
     @property
     def is_production(self) -> bool:

@@ -4,6 +4,25 @@ Each domain declares typed tools in its `tools.py` with `@tool(...)`: a name, a 
 model, a pydantic model of the arguments (its JSON schema is what the model sees), the permission the
 caller needs, and whether the tool writes. `tools_for()` offers a caller only what their role and
 the tenant's modules allow; the AI domain's `toolbox.call_tool()` runs a call.
+
+The offline engine (`binelek.ai.local`) learns a tool's intent from its `examples` (8-15 varied
+phrasings; a write tool's examples should start with its verbs: "invite …", "add …") and fills
+its arguments from the args model's JSON schema by type and format. A word in two or more
+examples is taken as part of how people ask for the tool, so vary the subjects ("invoices",
+"the Acme contract") and repeat only the asking ("find …", "search for …"). Where the schema cannot say
+enough, a field carries hints in `Field(json_schema_extra={...})`:
+- "x-synonyms": {value: [phrases]} - what an enum value (a Literal, an Enum, or a plain string
+  with a known vocabulary, like an audit action) is called. A value given phrases is matched only
+  by them, so "member" needn't fire on "team members"; one without matches its own name
+  ("security_issue" as "security issues"). Phrases match whole words, any case, plural or not.
+- "x-terms": [phrases] - what a boolean is about ("mfa", "2fa"): a term said with a negation
+  ("without MFA", "MFA off") is false, said plainly true. Without it, the field's name is the term.
+  "x-cues": {"true": [phrases], "false": [phrases]} are checked first, for what a negation misses.
+- "x-entity": "member" - a string holding a name, matched (first names, any case, small typos)
+  against the caller's `known_names["member"]` (or `known_names[field name]`).
+- "x-bound": "start" | "end" | "point" | "min" | "max" - which end of a range a date or amount
+  field takes, when its name does not say it (since/from/after/start/min… vs until/to/end/max…).
+- "x-slot": "text" | "name" | "currency" | "none" - how to fill a string field ("none": never).
 """
 
 from __future__ import annotations
@@ -22,7 +41,7 @@ from binelek.kit.request_meta import RequestMeta
 from binelek.kit.state import AppState
 
 # Modules whose import registers tools.
-TOOL_MODULES = ("binelek.identity.tools", "binelek.audit.tools")
+TOOL_MODULES = ("binelek.identity.tools", "binelek.audit.tools", "binelek.search.tools")
 
 
 class Source(BaseModel):
@@ -59,6 +78,8 @@ class Tool:
     permission: str
     writes: bool
     handler: Handler
+    # Phrasings a user might type for this tool: the offline engine learns its intents from them.
+    examples: tuple[str, ...] = ()
 
     def json_schema(self) -> dict[str, Any]:
         return self.args_model.model_json_schema()
@@ -72,7 +93,12 @@ _registry: dict[str, Tool] = {}
 
 
 def tool(
-    name: str, description: str, *, permission: str, writes: bool = False
+    name: str,
+    description: str,
+    *,
+    permission: str,
+    writes: bool = False,
+    examples: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Register `handler(context, args)`; the type of `args` is the arguments' pydantic model."""
 
@@ -83,7 +109,7 @@ def tool(
             raise TypeError(f"tool {name}: the second parameter must be typed with a pydantic model")
         if name in _registry and _registry[name].handler is not handler:
             raise ValueError(f"tool {name!r} is registered twice")
-        _registry[name] = Tool(name, description, args_model, permission, writes, handler)
+        _registry[name] = Tool(name, description, args_model, permission, writes, handler, examples)
         return handler
 
     return register

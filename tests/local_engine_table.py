@@ -1,0 +1,202 @@
+"""The offline engine's test table: utterances and what they must be understood as, at a fixed
+`NOW` (Wednesday 25 November 2026, 10:00 in London, GMT). Shared by tests/test_local_engine.py
+and bench/ai_local.py.
+
+`offered=None` means every registered tool (an admin); `VIEWER` is what a viewer is offered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+TIMEZONE = "Europe/London"
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo(TIMEZONE))
+VIEWER = ("team_members", "semantic_search")
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    expect: str  # a tool name, or one of help / greeting / thanks / unknown
+    args: dict[str, Any] = field(default_factory=dict)
+    offered: tuple[str, ...] | None = None
+    unavailable: str | None = None
+    missing: tuple[str, ...] = ()
+
+
+def _team(text: str, **args: Any) -> Case:
+    return Case(text, "team_members", args)
+
+
+def _invite(text: str, missing: tuple[str, ...] = (), **args: Any) -> Case:
+    return Case(text, "invite_member", args, missing=missing)
+
+
+def _audit(text: str, **args: Any) -> Case:
+    return Case(text, "search_audit_log", args)
+
+
+def _search(text: str, **args: Any) -> Case:
+    return Case(text, "semantic_search", args)
+
+
+TEAM = [
+    _team("who is on the team"),
+    _team("list all team members"),
+    _team("show me the admins", role="admin"),
+    _team("which members don't have MFA?", mfa_enabled=False),
+    _team("who hasn't set up two-factor yet", mfa_enabled=False),
+    _team("list viewers", role="viewer"),
+    _team("team members without 2FA", mfa_enabled=False),
+    _team("who has MFA turned on", mfa_enabled=True),
+    _team("show admins with two-factor turned on", role="admin", mfa_enabled=True),
+    _team("how many people are in our organization"),
+    _team("who are the read-only users on my team", role="viewer"),
+    _team("give me a list of everyone in the org"),
+    _team("are there any admins without multi-factor authentication", role="admin", mfa_enabled=False),
+    _team("members with 2fa on", mfa_enabled=True),
+    _team("which users have not enabled two factor authentication", mfa_enabled=False),
+    _team("who's missing 2FA", mfa_enabled=False),
+    _team("show me everyone who has secured their account with MFA", mfa_enabled=True),
+    _team("show me the regular members", role="member"),
+    _team("list the people with the administrator role", role="admin"),
+    _team("team roster please"),
+    _team("Who still needs to set up MFA?", mfa_enabled=False),
+    _team("which colleagues have two-step verification enabled", mfa_enabled=True),
+    _team("hi, who are the admins?", role="admin"),
+]
+
+INVITE = [
+    _invite("invite bob@example.com", email="bob@example.com"),
+    _invite("invite alice@acme.io as an admin", email="alice@acme.io", role="admin"),
+    _invite("add carol@shop.co.uk to the team as a viewer", email="carol@shop.co.uk", role="viewer"),
+    _invite("send an invitation to dave@example.org", email="dave@example.org"),
+    _invite(
+        "please invite erin@example.com, she should be a member", email="erin@example.com", role="member"
+    ),
+    _invite("can you invite frank@example.com with viewer access", email="frank@example.com", role="viewer"),
+    _invite("give grace@example.com admin access", email="grace@example.com", role="admin"),
+    _invite("onboard heidi@example.com as read-only", email="heidi@example.com", role="viewer"),
+    _invite("invite a new colleague", missing=("email",)),
+    _invite("I want to invite someone", missing=("email",)),
+    _invite("add ivan@example.com", email="ivan@example.com"),
+    _invite("Invite Judy (judy@example.com) as administrator", email="judy@example.com", role="admin"),
+    _invite("bring mallory@example.com onto the team", email="mallory@example.com"),
+    _invite("invite niaj@example.com and make them an admin", email="niaj@example.com", role="admin"),
+    _invite("send a join link to olivia@example.com", email="olivia@example.com"),
+    _invite("invite PEGGY@Example.com as viewer", email="PEGGY@Example.com", role="viewer"),
+]
+
+AUDIT = [
+    _audit("show failed logins", action="auth.login_failed"),
+    _audit(
+        "any failed login attempts since yesterday?",
+        action="auth.login_failed",
+        since="2026-11-24T00:00:00+00:00",
+    ),
+    _audit("show me the audit log"),
+    _audit("who logged in today", action="auth.login", since="2026-11-25T00:00:00+00:00"),
+    _audit("recent security events"),
+    _audit("last 10 audit entries", limit=10),
+    _audit("role changes last week", action="team.role_changed", since="2026-11-16T00:00:00+00:00"),
+    _audit("show me invitations sent this month", action="team.invited", since="2026-11-01T00:00:00+00:00"),
+    _audit("what happened in the audit trail in the past 24 hours", since="2026-11-24T10:00:00+00:00"),
+    _audit("list sign-ins since Monday", action="auth.login", since="2026-11-23T00:00:00+00:00"),
+    _audit("top 5 security events from the last 3 days", limit=5, since="2026-11-22T10:00:00+00:00"),
+    _audit("who changed roles in Q3", action="team.role_changed", since="2026-07-01T00:00:00+01:00"),
+    _audit("audit events since March", since="2026-03-01T00:00:00+00:00"),
+    _audit(
+        "which API keys were created this week", action="api_key.created", since="2026-11-23T00:00:00+00:00"
+    ),
+    _audit(
+        "were any API keys revoked since 2026-10-01",
+        action="api_key.revoked",
+        since="2026-10-01T00:00:00+01:00",
+    ),
+    _audit("did anyone turn off two-factor recently", action="auth.mfa_disabled"),
+    _audit("show the last 20 logins", action="auth.login", limit=20),
+    _audit("who removed a member from the team", action="team.member_removed"),
+    _audit("security log for yesterday", since="2026-11-24T00:00:00+00:00"),
+    _audit(
+        "failed sign-ins since 3 weeks ago", action="auth.login_failed", since="2026-11-04T00:00:00+00:00"
+    ),
+    _audit("show audit entries from 5 March 2026", since="2026-03-05T00:00:00+00:00"),
+    _audit("thanks! now show failed logins", action="auth.login_failed"),
+]
+
+SEARCH = [
+    _search("find anything about invoices", query="invoices"),
+    _search("search for the Acme contract", query="Acme contract"),
+    _search("look up documents about the refund policy", kinds=["document"], query="refund policy"),
+    _search("what do we know about Blue Bottle Coffee", query="Blue Bottle Coffee"),
+    _search("search tasks mentioning onboarding", kinds=["task"], query="onboarding"),
+    _search("find customers in Berlin", kinds=["customer"], query="Berlin"),
+    _search("any competitors selling cold brew?", kinds=["competitor"], query="selling cold brew"),
+    _search("show me products related to espresso", kinds=["product"], query="espresso"),
+    _search("search security issues about outdated TLS", kinds=["security_issue"], query="outdated TLS"),
+    _search("find the Q4 marketing plan", query="Q4 marketing plan"),
+    _search("search for 5 documents about GDPR", limit=5, kinds=["document"], query="GDPR"),
+    _search("where is the onboarding checklist", query="onboarding checklist"),
+    _search("do we have anything on supplier delays", query="supplier delays"),
+    _search("search everything for 'price increase'", query="price increase"),
+    _search(
+        "look for tasks and documents about the website redesign",
+        kinds=["task", "document"],
+        query="website redesign",
+    ),
+    _search("find info about Ethiopian beans", query="Ethiopian beans"),
+    _search("search: late deliveries", query="late deliveries"),
+    _search("show me records mentioning Jane Doe", query="Jane Doe"),
+    _search(
+        "is there a document about holiday opening hours", kinds=["document"], query="holiday opening hours"
+    ),
+    _search("look up invoice 1042", query="invoice 1042"),
+]
+
+SOCIAL = [
+    Case("hi", "greeting"),
+    Case("hello there", "greeting"),
+    Case("good morning!", "greeting"),
+    Case("hey binelek", "greeting"),
+    Case("thanks", "thanks"),
+    Case("thank you so much", "thanks"),
+    Case("cheers!", "thanks"),
+    Case("great, thanks!", "thanks"),
+    Case("help", "help"),
+    Case("what can you do?", "help"),
+    Case("what can I ask you", "help"),
+    Case("how do I use this?", "help"),
+]
+
+OUT_OF_SCOPE = [
+    Case("what's the weather", "unknown"),
+    Case("write a poem", "unknown"),
+    Case("delete everything", "unknown"),
+    Case("tell me a joke", "unknown"),
+    Case("book a flight to Paris", "unknown"),
+    Case("what is the capital of France", "unknown"),
+    Case("remove bob@example.com from the team", "unknown"),
+    Case("translate this into Spanish", "unknown"),
+    Case("cancel my subscription", "unknown"),
+    Case("order more coffee beans", "unknown"),
+]
+
+# A viewer is offered neither invitations (a write) nor the audit log (admins only).
+PERMISSIONS = [
+    Case("invite bob@example.com", "unknown", offered=VIEWER, unavailable="invite_member"),
+    Case("invite alice@acme.io as admin", "unknown", offered=VIEWER, unavailable="invite_member"),
+    Case("add carol@example.com to the team", "unknown", offered=VIEWER, unavailable="invite_member"),
+    Case("show failed logins", "unknown", offered=VIEWER, unavailable="search_audit_log"),
+    Case("who are the admins", "team_members", {"role": "admin"}, offered=VIEWER),
+    Case(
+        "find documents about pricing",
+        "semantic_search",
+        {"kinds": ["document"], "query": "pricing"},
+        offered=VIEWER,
+    ),
+]
+
+TABLE: list[Case] = [*TEAM, *INVITE, *AUDIT, *SEARCH, *SOCIAL, *OUT_OF_SCOPE, *PERMISSIONS]
