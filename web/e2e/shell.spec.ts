@@ -8,94 +8,20 @@
  * tenant → logout.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mainNav, register as registerAt, shot, startBackend, type Backend, type Person } from './support';
 
-const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
-const BINELEK = process.env.BINELEK_BIN ?? join(WEB_DIR, '..', '.venv', 'bin', 'binelek');
-const ARTIFACTS = join(WEB_DIR, 'e2e', 'artifacts');
-
-let backend: ChildProcess | null = null;
-let dataDir = '';
+let backend: Backend | null = null;
 let baseURL = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (backend?.exitCode !== null && backend?.exitCode !== undefined) {
-      throw new Error(`backend exited early with code ${backend.exitCode}; see e2e/artifacts/backend.log`);
-    }
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = String(e);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`backend not ready after ${timeoutMs} ms (${last})`);
-}
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  if (!existsSync(BINELEK)) throw new Error(`backend CLI not found at ${BINELEK} — install the Python package first`);
-  if (!existsSync(join(WEB_DIR, 'dist', 'index.html'))) throw new Error('web/dist is missing — run `npm run build` first (npm run e2e does)');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'binelek-e2e-'));
-  const port = await freePort();
-  baseURL = `http://127.0.0.1:${port}`;
-  const log = createWriteStream(join(ARTIFACTS, 'backend.log'));
-  backend = spawn(BINELEK, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: dataDir,
-    env: {
-      ...process.env,
-      BINELEK_DATA_DIR: dataDir,
-      BINELEK_ENV: 'test',
-      PUBLIC_URL: baseURL,
-      WEB_DIST_DIR: join(WEB_DIR, 'dist'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  backend.stdout?.pipe(log);
-  backend.stderr?.pipe(log);
-  await waitForReady(baseURL, 90_000);
+  backend = await startBackend();
+  baseURL = backend.baseURL;
 });
 
 test.afterAll(async () => {
-  if (backend && backend.exitCode === null) {
-    backend.kill('SIGTERM');
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        backend?.kill('SIGKILL');
-        resolve();
-      }, 10_000);
-      backend?.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await backend?.stop();
 });
 
 /** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for the MFA step. */
@@ -111,25 +37,8 @@ function totp(secretBase32: string, at = Date.now()): string {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
-function mainNav(page: Page) {
-  return page.getByRole('navigation', { name: 'Main' });
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-async function register(page: Page, p: { name: string; email: string; password: string; company: string }): Promise<void> {
-  await page.goto(`${baseURL}/register`);
-  await expect(page.getByRole('heading', { name: 'Create your company workspace' })).toBeVisible();
-  await page.getByLabel('Full name').fill(p.name);
-  await page.getByLabel('Work email').fill(p.email);
-  await page.getByLabel('Password').fill(p.password);
-  await page.getByLabel('Company name').fill(p.company);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: `Welcome, ${p.name.split(' ')[0]}` })).toBeVisible();
-  await expect(page.getByTestId('current-tenant')).toHaveText(p.company);
+function register(page: Page, p: Person): Promise<void> {
+  return registerAt(page, baseURL, p);
 }
 
 async function logout(page: Page): Promise<void> {

@@ -6,6 +6,8 @@ import { AcceptInvitationPage } from './features/auth/AcceptInvitationPage';
 import { LoginPage } from './features/auth/LoginPage';
 import { RegisterPage } from './features/auth/RegisterPage';
 import { ConnectorsPage } from './features/connectors/ConnectorsPage';
+import { DocumentPage } from './features/documents/DocumentPage';
+import { DocumentsPage } from './features/documents/DocumentsPage';
 import { FoundryPage } from './features/foundry/FoundryPage';
 import { MarketplacePage } from './features/marketplace/MarketplacePage';
 import { OpsPage } from './features/ops/OpsPage';
@@ -49,6 +51,8 @@ export function AppRoutes() {
             <Route path="security" element={<SecurityPage />} />
             <Route path="marketplace" element={<MarketplacePage />} />
             <Route path="connectors" element={<ConnectorsPage />} />
+            <Route path="documents" element={<DocumentsPage />} />
+            <Route path="documents/:id" element={<DocumentPage />} />
             <Route path="settings" element={<SettingsLayout />}>
               <Route index element={<SettingsIndex />} />
               <Route path="organization" element={<OrganizationSettings />} />

@@ -22,6 +22,11 @@ function origin(): string {
   return loc && loc.origin && loc.origin !== 'null' ? loc.origin : '';
 }
 
+/** Absolute URL of an API path on this origin (for calls the typed client cannot make, e.g. streams). */
+export function apiUrl(path: string): string {
+  return `${origin()}${path}`;
+}
+
 function pathOf(url: string): string {
   try {
     return new URL(url, origin() || 'http://localhost').pathname;

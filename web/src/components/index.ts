@@ -10,3 +10,5 @@ export { Dialog, ConfirmDialog } from './Dialog';
 export { CopyButton, CopyField } from './CopyButton';
 export { PageHeader } from './PageHeader';
 export { QueryView } from './QueryView';
+export { StackedBarChart, type BarGroup, type BarSeries } from './BarChart';
+export { Meter } from './Meter';

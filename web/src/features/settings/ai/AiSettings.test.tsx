@@ -57,6 +57,9 @@ function signedInAs(role: 'admin' | 'member' | 'viewer') {
     http.get('*/api/organization', () => HttpResponse.json(organization)),
     http.get('*/api/llm/providers', () => HttpResponse.json(providers)),
     http.get('*/api/llm/settings', () => HttpResponse.json(settings)),
+    http.get('*/api/llm/usage', () =>
+      HttpResponse.json({ month_start: '2025-01-01', month_tokens: 0, month_cost_usd: '0', monthly_token_budget: null, days: [] }),
+    ),
   );
 }
 

@@ -25,6 +25,7 @@ import { formatDate, formatDateTime } from '../../../lib/format';
 import { useMe, useTenantKey } from '../../auth/session';
 import { MODULES } from '../../shell/modules';
 import { AddKeyDialog } from './AddKeyDialog';
+import { UsageCard } from './UsageCard';
 import type { KeyProviderId, LlmApiKey, LlmApiKeyPage, LlmProvider, LlmProviderList, LlmSettings, LlmSettingsUpdate, ProviderId } from './types';
 
 const PAGE = 20;
@@ -66,6 +67,7 @@ export function AiSettings() {
         }}
       />
       {isAdmin && <KeysCard providers={providerList} saved={saved} onDismissSaved={() => setSaved(null)} />}
+      <UsageCard />
       <DefaultsCard providers={providers} readOnly={!isAdmin} />
       {isAdmin && adding && (
         <AddKeyDialog

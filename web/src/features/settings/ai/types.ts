@@ -16,3 +16,5 @@ export type LlmApiKeyCreate = Body<paths['/api/llm/api-keys']['post']>;
 export type KeyProviderId = LlmApiKeyCreate['provider'];
 export type LlmSettings = Ok<paths['/api/llm/settings']['get']>;
 export type LlmSettingsUpdate = Body<paths['/api/llm/settings']['put']>;
+export type UsageReport = Ok<paths['/api/llm/usage']['get']>;
+export type UsageDay = UsageReport['days'][number];

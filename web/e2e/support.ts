@@ -1,0 +1,130 @@
+/**
+ * Shared by the browser specs: start the real backend (`binelek serve`, embedded mode, a fresh
+ * data dir, serving web/dist) on a free port, register a company, save screenshots.
+ */
+import { expect, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const ARTIFACTS = join(WEB_DIR, 'e2e', 'artifacts');
+const BINELEK = process.env.BINELEK_BIN ?? join(WEB_DIR, '..', '.venv', 'bin', 'binelek');
+
+export interface Backend {
+  baseURL: string;
+  stop: () => Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForReady(backend: ChildProcess, url: string, logName: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (backend.exitCode !== null) {
+      throw new Error(`backend exited early with code ${backend.exitCode}; see e2e/artifacts/${logName}`);
+    }
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = String(e);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`backend not ready after ${timeoutMs} ms (${last})`);
+}
+
+/** Start a backend with its own empty data dir; `stop()` ends it and removes the data dir. */
+export async function startBackend(logName = 'backend.log'): Promise<Backend> {
+  if (!existsSync(BINELEK)) throw new Error(`backend CLI not found at ${BINELEK} — install the Python package first`);
+  if (!existsSync(join(WEB_DIR, 'dist', 'index.html'))) throw new Error('web/dist is missing — run `npm run build` first (npm run e2e does)');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'binelek-e2e-'));
+  const port = await freePort();
+  const baseURL = `http://127.0.0.1:${port}`;
+  const log = createWriteStream(join(ARTIFACTS, logName));
+  const backend = spawn(BINELEK, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
+    cwd: dataDir,
+    env: {
+      ...process.env,
+      BINELEK_DATA_DIR: dataDir,
+      BINELEK_ENV: 'test',
+      PUBLIC_URL: baseURL,
+      WEB_DIST_DIR: join(WEB_DIR, 'dist'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  backend.stdout?.pipe(log);
+  backend.stderr?.pipe(log);
+
+  const stop = async () => {
+    if (backend.exitCode === null) {
+      backend.kill('SIGTERM');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          backend.kill('SIGKILL');
+          resolve();
+        }, 10_000);
+        backend.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForReady(backend, baseURL, logName, 90_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { baseURL, stop };
+}
+
+export function mainNav(page: Page) {
+  return page.getByRole('navigation', { name: 'Main' });
+}
+
+export async function shot(page: Page, name: string, options: { fullPage?: boolean; path?: string } = {}): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: options.path ?? join(ARTIFACTS, `${name}.png`), fullPage: options.fullPage ?? true });
+}
+
+export interface Person {
+  name: string;
+  email: string;
+  password: string;
+  company: string;
+}
+
+/** Register a new company through the UI and wait for the signed-in shell. */
+export async function register(page: Page, baseURL: string, p: Person): Promise<void> {
+  await page.goto(`${baseURL}/register`);
+  await expect(page.getByRole('heading', { name: 'Create your company workspace' })).toBeVisible();
+  await page.getByLabel('Full name').fill(p.name);
+  await page.getByLabel('Work email').fill(p.email);
+  await page.getByLabel('Password').fill(p.password);
+  await page.getByLabel('Company name').fill(p.company);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: `Welcome, ${p.name.split(' ')[0]}` })).toBeVisible();
+  await expect(page.getByTestId('current-tenant')).toHaveText(p.company);
+}
