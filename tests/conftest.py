@@ -136,15 +136,32 @@ async def register(client: httpx.AsyncClient, company: str = "Acme Roasters", **
     }
     response = await client.post("/api/auth/register", json=body)
     assert response.status_code == 201, response.text
-    data = response.json()
+    return account_from(response.json(), body["email"], body["password"])
+
+
+def account_from(signed_in: dict[str, Any], email: str, password: str) -> Account:
+    """The account a sign-in answer (register, login, accept-invitation) describes."""
     return Account(
-        email=body["email"],
-        password=body["password"],
-        user_id=data["user"]["id"],
-        tenant_id=data["tenant"]["id"],
-        access_token=data["access_token"],
-        refresh_token=data["refresh_token"],
+        email=email,
+        password=password,
+        user_id=signed_in["user"]["id"],
+        tenant_id=signed_in["tenant"]["id"],
+        access_token=signed_in["access_token"],
+        refresh_token=signed_in["refresh_token"],
     )
+
+
+async def principal_of(state: AppState, account: Account) -> Any:
+    """The Principal the gateway resolves for this account's bearer token, for calling services directly."""
+    from binelek.identity.resolver import IdentityResolver
+
+    class _Request:  # the resolver reads headers, the path and request.state
+        def __init__(self) -> None:
+            self.headers = {"authorization": f"Bearer {account.access_token}"}
+            self.url = type("U", (), {"path": "/api/query"})()
+            self.state = type("S", (), {})()
+
+    return await IdentityResolver(state).resolve(_Request())  # type: ignore[arg-type]
 
 
 async def add_member(client: httpx.AsyncClient, admin: Account, role: str) -> Account:
@@ -159,15 +176,7 @@ async def add_member(client: httpx.AsyncClient, admin: Account, role: str) -> Ac
         json={"token": invitation.json()["token"], "password": PASSWORD, "full_name": f"A {role}"},
     )
     assert accepted.status_code == 200, accepted.text
-    data = accepted.json()
-    return Account(
-        email=email,
-        password=PASSWORD,
-        user_id=data["user"]["id"],
-        tenant_id=data["tenant"]["id"],
-        access_token=data["access_token"],
-        refresh_token=data["refresh_token"],
-    )
+    return account_from(accepted.json(), email, PASSWORD)
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

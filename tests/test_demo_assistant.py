@@ -6,21 +6,13 @@ from __future__ import annotations
 import asyncio
 
 from binelek.demo import DEMO_PASSWORD, DEMO_PEOPLE, seed
-from tests.conftest import Account
+from tests.conftest import Account, account_from
 
 
 async def login(client, email: str) -> Account:
     response = await client.post("/api/auth/login", json={"email": email, "password": DEMO_PASSWORD})
     assert response.status_code == 200, response.text
-    data = response.json()
-    return Account(
-        email=email,
-        password=DEMO_PASSWORD,
-        user_id=data["user"]["id"],
-        tenant_id=data["tenant"]["id"],
-        access_token=data["access_token"],
-        refresh_token=data["refresh_token"],
-    )
+    return account_from(response.json(), email, DEMO_PASSWORD)
 
 
 async def ask(client, account: Account, query: str) -> dict:

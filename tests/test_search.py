@@ -14,7 +14,7 @@ from binelek.kit.request_meta import RequestMeta
 from binelek.kit.tools import ToolContext
 from binelek.search import repository, service
 from binelek.search.service import IndexRequest
-from tests.conftest import add_member, assert_problem, register
+from tests.conftest import add_member, assert_problem, principal_of, register
 
 INVOICE_TERMS = {
     "title": "Wholesale invoice terms",
@@ -243,18 +243,6 @@ async def test_other_tenants_never_see_the_hits(client, state):
     assert await state.vectors.count(uuid.UUID(alice.tenant_id)) == 1
 
 
-async def _principal(state, account):
-    from binelek.identity.resolver import IdentityResolver
-
-    class _Request:  # the resolver reads headers, the path and request.state
-        def __init__(self) -> None:
-            self.headers = {"authorization": f"Bearer {account.access_token}"}
-            self.url = type("U", (), {"path": "/api/query"})()
-            self.state = type("S", (), {})()
-
-    return await IdentityResolver(state).resolve(_Request())  # type: ignore[arg-type]
-
-
 async def test_semantic_search_tool(client, state):
     admin = await register(client, company="Tool Co")
     viewer = await add_member(client, admin, "viewer")
@@ -262,7 +250,7 @@ async def test_semantic_search_tool(client, state):
     await create(client, admin, REFUNDS)
     await wait_until_indexed(state, admin.tenant_id)
 
-    principal = await _principal(state, viewer)
+    principal = await principal_of(state, viewer)
     async with state.db.session(tenant_id=principal.tenant_id) as session:
         context = ToolContext(principal=principal, session=session, state=state, meta=RequestMeta())
         call = await call_tool(context, "semantic_search", {"query": "invoices", "limit": 1})

@@ -11,19 +11,7 @@ import pytest
 from binelek.ai.toolbox import call_tool
 from binelek.kit.request_meta import RequestMeta
 from binelek.kit.tools import ToolContext, load_tools, tools_for
-from tests.conftest import add_member, register, unique_email
-
-
-async def _principal(client, state, account):
-    from binelek.identity.resolver import IdentityResolver
-
-    class _Request:  # the resolver reads headers, the path and request.state
-        def __init__(self) -> None:
-            self.headers = {"authorization": f"Bearer {account.access_token}"}
-            self.url = type("U", (), {"path": "/api/query"})()
-            self.state = type("S", (), {})()
-
-    return await IdentityResolver(state).resolve(_Request())  # type: ignore[arg-type]
+from tests.conftest import add_member, principal_of, register, unique_email
 
 
 @pytest.fixture
@@ -50,7 +38,7 @@ async def test_tools_are_offered_by_role(client, state):
     member = await add_member(client, admin, "member")
     viewer = await add_member(client, admin, "viewer")
     offered = {
-        name: {t.name for t in tools_for(await _principal(client, state, account))}
+        name: {t.name for t in tools_for(await principal_of(state, account))}
         for name, account in (("admin", admin), ("member", member), ("viewer", viewer))
     }
     assert {"team_members", "invite_member", "search_audit_log"} <= offered["admin"]
@@ -65,7 +53,7 @@ async def test_members_without_mfa(client, state, run):
     member = await add_member(client, admin, "member")
     secret = (await client.post("/api/auth/mfa/enroll", headers=member.headers)).json()["secret"]
     await client.post("/api/auth/mfa/verify", json={"code": pyotp.TOTP(secret).now()}, headers=member.headers)
-    principal = await _principal(client, state, admin)
+    principal = await principal_of(state, admin)
     call = await run(principal, "team_members", {"mfa_enabled": False})
     assert call.status == "done"
     assert [row["email"] for row in call.result.data] == [admin.email]
@@ -75,7 +63,7 @@ async def test_members_without_mfa(client, state, run):
 
 async def test_write_tool_waits_for_confirmation_then_runs(client, state, run):
     admin = await register(client)
-    principal = await _principal(client, state, admin)
+    principal = await principal_of(state, admin)
     email = unique_email("invitee")
     held = await run(principal, "invite_member", {"email": email, "role": "viewer"})
     assert held.status == "needs_confirmation" and held.result is None
@@ -94,7 +82,7 @@ async def test_write_tool_waits_for_confirmation_then_runs(client, state, run):
 async def test_a_viewer_cannot_call_a_write_tool(client, state, run):
     admin = await register(client)
     viewer = await add_member(client, admin, "viewer")
-    principal = await _principal(client, state, viewer)
+    principal = await principal_of(state, viewer)
     call = await run(principal, "invite_member", {"email": unique_email(), "role": "admin"}, confirmed=True)
     assert call.status == "denied"
     assert (await client.get("/api/team/invitations", headers=admin.headers)).json()["total"] == 0
@@ -104,7 +92,7 @@ async def test_a_viewer_cannot_call_a_write_tool(client, state, run):
 
 async def test_bad_arguments_and_unknown_tools_fail_cleanly(client, state, run):
     admin = await register(client)
-    principal = await _principal(client, state, admin)
+    principal = await principal_of(state, admin)
     bad = await run(principal, "invite_member", {"email": "not-an-email"}, confirmed=True)
     assert bad.status == "failed" and "email" in bad.error
     unknown = await run(principal, "drop_database", {})
@@ -116,9 +104,9 @@ async def test_bad_arguments_and_unknown_tools_fail_cleanly(client, state, run):
 async def test_tools_stay_in_the_callers_tenant(client, state, run):
     alice = await register(client, company="Alice Co")
     bob = await register(client, company="Bob Co")
-    call = await run(await _principal(client, state, alice), "team_members", {})
+    call = await run(await principal_of(state, alice), "team_members", {})
     assert [row["email"] for row in call.result.data] == [alice.email]
     assert bob.email not in call.result.summary
-    logs = await run(await _principal(client, state, alice), "search_audit_log", {"limit": 50})
+    logs = await run(await principal_of(state, alice), "search_audit_log", {"limit": 50})
     assert all(row["who"] != bob.email for row in logs.result.data)
     assert uuid.UUID(call.result.sources[0].id)
