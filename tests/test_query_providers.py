@@ -222,3 +222,19 @@ async def test_ai_rate_limit(client, app):
         limiter.limits["ai"] = original
     assert_problem(limited, 429, "RATE_LIMIT_EXCEEDED")
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+async def test_provider_timeout_is_a_clear_problem(client, app):
+    owner = await register(client)
+    settings = app.state.binelek.settings
+    original = settings.ai_timeout_seconds
+    with FakeLLM("ollama") as fake:
+        await use_provider(client, owner, fake)
+        fake.script.delay_seconds = 3
+        settings.ai_timeout_seconds = 0.3
+        try:
+            response = await client.post("/api/query", json={"query": "who?"}, headers=owner.headers)
+        finally:
+            settings.ai_timeout_seconds = original
+    problem = assert_problem(response, 502, "AI_QUERY_FAILED")
+    assert problem["cause"] == "timeout" and "did not answer in time" in problem["detail"]

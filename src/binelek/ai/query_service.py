@@ -196,7 +196,10 @@ async def _candidates(
             candidates.append(Candidate(provider, name, None, unusable="not_configured"))
             continue
         base_url = (key.base_url if key else None) or PROVIDERS[provider].default_base_url
-        candidates.append(Candidate(provider, name, build_model(provider, name, api_key, base_url)))
+        model = build_model(
+            provider, name, api_key, base_url, timeout_seconds=state.settings.ai_timeout_seconds
+        )
+        candidates.append(Candidate(provider, name, model))
     return candidates
 
 

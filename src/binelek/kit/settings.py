@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     anthropic_api_key: SecretStr | None = None
     google_api_key: SecretStr | None = None
+    ai_timeout_seconds: float = Field(default=60.0, gt=0, description="Per model request.")
     rate_limits_enabled: bool = True
     log_level: str = "INFO"
     log_json: bool = True
