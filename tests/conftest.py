@@ -28,6 +28,8 @@ RUN_ID = uuid.uuid4().hex[:10]
 PASSWORD = "correct horse battery staple"
 # Embedded-only module that starts its own server while being collected.
 collect_ignore = ["test_api_fuzz.py"] if TEST_DB == "postgres" else []
+if os.environ.get("BINELEK_TEST_LLM") != "1":
+    collect_ignore.append("test_llm_llamacpp.py")  # optional: `make test-llm` installs llama.cpp
 
 
 def _pg_url(database: str) -> str:

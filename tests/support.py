@@ -18,13 +18,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_ready(base_url: str, process: subprocess.Popen, timeout: float = 60) -> httpx.Response:
-    """Poll `/readyz` until it answers 200; fail early if the process died."""
+def wait_until_ready(
+    base_url: str, process: subprocess.Popen, timeout: float = 60, path: str = "/readyz"
+) -> httpx.Response:
+    """Poll `path` until it answers 200; fail early if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, f"process exited with {process.returncode}"
         try:
-            response = httpx.get(f"{base_url}/readyz", timeout=1)
+            response = httpx.get(f"{base_url}{path}", timeout=1)
             if response.status_code == 200:
                 return response
         except httpx.HTTPError:

@@ -238,3 +238,14 @@ async def test_provider_timeout_is_a_clear_problem(client, app):
             settings.ai_timeout_seconds = original
     problem = assert_problem(response, 502, "AI_QUERY_FAILED")
     assert problem["cause"] == "timeout" and "did not answer in time" in problem["detail"]
+
+
+async def test_openai_compatible_server_takes_any_model_name(client):
+    owner = await register(client)
+    local_name = {"default_provider": "openai", "default_model": "smollm2-135m"}
+    refused = await client.put("/api/llm/settings", json=local_name, headers=owner.headers)
+    assert_problem(refused, 422, "VALIDATION_ERROR")  # api.openai.com has no such model
+    with FakeLLM("openai", model="smollm2-135m") as fake:
+        await use_provider(client, owner, fake)  # an endpoint of its own: its models are its own
+        answer = await client.post("/api/query", json={"query": "who is on my team?"}, headers=owner.headers)
+    assert answer.status_code == 200 and answer.json()["model"] == "smollm2-135m"

@@ -15,6 +15,7 @@ from binelek.ai.models import (
     LlmSettings,
     PendingAction,
 )
+from binelek.ai.providers import PROVIDERS
 from binelek.kit.db import utcnow
 from binelek.kit.errors import Conflict, ResourceNotFound
 from binelek.kit.repository import TenantRepository
@@ -37,6 +38,10 @@ class LlmApiKeyRepository(TenantRepository[LlmApiKey]):
         )
         key: LlmApiKey | None = (await self.session.execute(statement)).scalar_one_or_none()
         return key
+
+    async def has_custom_endpoint(self, provider: str) -> bool:
+        key = await self.usable_for(provider)
+        return key is not None and key.base_url not in (None, PROVIDERS[provider].default_base_url)
 
     async def configured_providers(self) -> set[str]:
         statement = select(LlmApiKey.provider).where(

@@ -114,8 +114,12 @@ async def update_settings(
             "The fallback must be another provider than the default.", field="fallback_provider"
         )
     provider = PROVIDERS[data.default_provider]
-    # Ollama serves whatever models its owner pulled, so any name may be right there.
-    if data.default_model and provider.id != "ollama" and data.default_model not in provider.models:
+    # Ollama, and an OpenAI-compatible server (llama.cpp, vLLM…) saved as the OpenAI key's endpoint,
+    # serve whatever models their owner installed, so any name may be right there.
+    any_model = provider.id == "ollama" or (
+        provider.id == "openai" and await LlmApiKeyRepository(session).has_custom_endpoint("openai")
+    )
+    if data.default_model and not any_model and data.default_model not in provider.models:
         raise ValidationFailed(f"{provider.name} has no model {data.default_model!r}.", field="default_model")
     repository = LlmSettingsRepository(session)
     current = await repository.current() or repository.add(LlmSettings())
