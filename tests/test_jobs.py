@@ -72,6 +72,25 @@ async def test_outbox_event_round_trip(state):
     assert len([m for m in received if m.payload.get("marker") == marker]) == 1
 
 
+async def test_event_nobody_listens_to_is_marked_without_a_workflow(state):
+    async with state.db.session() as session:
+        event = outbox.emit(session, "test.unheard", {"n": 1}, None)
+        await session.flush()
+        event_id = event.id
+    state.dispatcher.notify()
+
+    async def dispatched() -> bool:
+        async with state.db.session() as session:
+            return (await session.get(Event, event_id)).dispatched_at is not None
+
+    for _ in range(100):
+        if await dispatched():
+            break
+        await asyncio.sleep(0.05)
+    assert await dispatched()
+    assert await DBOS.get_workflow_status_async(outbox.workflow_id_for(event_id)) is None
+
+
 async def test_rolled_back_change_emits_nothing(state):
     marker = uuid.uuid4().hex
     try:

@@ -145,6 +145,8 @@ class OutboxDispatcher:
             return 0
         queue = get_queue(OUTBOX_QUEUE.name)
         for event in events:
+            if not subscribers_for(event.type):
+                continue  # nobody listens (yet): a workflow per event would be pure overhead
             body = {
                 "id": event.id,
                 "type": event.type,
