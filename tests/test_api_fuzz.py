@@ -77,7 +77,9 @@ def test_no_input_causes_a_server_error(case):
     if (case.method.upper(), case.path) in SKIPPED_OPERATIONS:
         return
     response = case.call(base_url=BASE, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
-    assert response.status_code < 500, (
+    # A provider that fails upstream is a documented 502 AI_QUERY_FAILED, not an error of ours.
+    upstream = response.status_code == 502 and '"AI_QUERY_FAILED"' in response.text
+    assert response.status_code < 500 or upstream, (
         f"{case.method} {case.formatted_path}: {response.status_code} {response.text}"
     )
     if response.status_code >= 400:

@@ -249,3 +249,21 @@ async def test_openai_compatible_server_takes_any_model_name(client):
         await use_provider(client, owner, fake)  # an endpoint of its own: its models are its own
         answer = await client.post("/api/query", json={"query": "who is on my team?"}, headers=owner.headers)
     assert answer.status_code == 200 and answer.json()["model"] == "smollm2-135m"
+
+
+async def test_provider_without_a_key_is_a_configuration_problem(client):
+    owner = await register(client)
+    chosen = {"default_provider": "anthropic", "default_model": "claude-haiku-4-5"}
+    assert (await client.put("/api/llm/settings", json=chosen, headers=owner.headers)).status_code == 200
+    for path in ("/api/query", "/api/query/stream"):
+        response = await client.post(path, json={"query": "who is on my team?"}, headers=owner.headers)
+        problem = assert_problem(response, 409, "AI_PROVIDER_NOT_CONFIGURED")
+        assert problem["cause"] == "not_configured" and "Anthropic" in problem["detail"]
+    with_fallback = {**chosen, "fallback_provider": "local"}
+    assert (
+        await client.put("/api/llm/settings", json=with_fallback, headers=owner.headers)
+    ).status_code == 200
+    answer = (
+        await client.post("/api/query", json={"query": "who is on my team?"}, headers=owner.headers)
+    ).json()
+    assert answer["provider"] == "local" and answer["fallback_from"] == "anthropic"

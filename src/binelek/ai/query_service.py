@@ -34,7 +34,7 @@ from binelek.ai.agent import (
 from binelek.ai.local_model import LOCAL_MODEL_NAME, local_model
 from binelek.ai.models import AiUsage, Conversation, ConversationMessage, LlmSettings
 from binelek.ai.providers import PROVIDERS
-from binelek.ai.remote import build_model, classify_failure
+from binelek.ai.remote import build_model, classify_failure, describe_failure
 from binelek.ai.repository import (
     ConversationRepository,
     LlmApiKeyRepository,
@@ -47,7 +47,7 @@ from binelek.ai.schemas import QueryAnswer, QueryIn, SourceOut, SuggestedAction,
 from binelek.ai.toolbox import ToolCall, call_tool
 from binelek.kit.auth import Principal
 from binelek.kit.db import utcnow
-from binelek.kit.errors import AiBudgetExceeded, AiQueryFailed
+from binelek.kit.errors import AiBudgetExceeded, AiProviderNotConfigured, AiQueryFailed, ProblemError
 from binelek.kit.request_meta import RequestMeta
 from binelek.kit.state import AppState
 from binelek.kit.tools import ToolContext, tools_for
@@ -129,6 +129,8 @@ async def prepare(
         history = await _history(session, conversation.id)
         candidates = await _candidates(state, session, settings, request, now=now, timezone=timezone)
         if request.query is not None:
+            if all(candidate.model is None for candidate in candidates):
+                raise _failed(candidates[0].provider, candidates[0].unusable or "not_configured")
             await _check_budget(session, settings, candidates[0].provider)
         conversation_id = conversation.id
     return PreparedQuery(
@@ -260,7 +262,12 @@ async def run(state: AppState, prepared: PreparedQuery) -> AsyncIterator[QueryEv
         except Exception as exc:
             cause = exc.cause if isinstance(exc, _Unusable) else classify_failure(exc)
             log.warning(
-                "ai_provider_failed", provider=candidate.provider, model=candidate.model_name, cause=cause
+                "ai_provider_failed",
+                provider=candidate.provider,
+                model=candidate.model_name,
+                cause=cause,
+                # Built from the exception's type, status and the provider's error code, never its text.
+                failure=cause if isinstance(exc, _Unusable) else describe_failure(exc),
             )
             await _record_usage(state, prepared, candidate, None, outcome_kind="failed")
             failure = (candidate.provider, cause)
@@ -282,8 +289,14 @@ class _Unusable(Exception):
         self.cause = cause
 
 
-def _failed(provider: str, cause: str) -> AiQueryFailed:
+def _failed(provider: str, cause: str) -> ProblemError:
     name = PROVIDERS[provider].name
+    if cause == "not_configured":
+        return AiProviderNotConfigured(
+            f"{name} is the chosen AI provider but has no API key (or server address) saved. An admin can "
+            "add one in the AI settings, or choose the built-in offline engine.",
+            cause=cause,
+        )
     return AiQueryFailed(
         f"{name} {FAILURE_TEXT.get(cause, 'failed')}; no answer was produced. "
         "Check the AI settings (keys, fallback provider) or try again.",

@@ -123,6 +123,10 @@ class AiQueryFailed(ProblemError):
     status, code = 502, "AI_QUERY_FAILED"
 
 
+class AiProviderNotConfigured(ProblemError):
+    status, code = 409, "AI_PROVIDER_NOT_CONFIGURED"
+
+
 class RateLimited(ProblemError):
     status, code = 429, "RATE_LIMIT_EXCEEDED"
 
