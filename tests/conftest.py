@@ -68,6 +68,7 @@ def make_settings(data_dir: Path, database_url: str | None, **overrides: Any) ->
         "log_json": True,
         "web_dist_dir": data_dir / "no-web-build",
         "public_url": "http://testserver",
+        "demo_scale": 0.02,
     }
     values.update(overrides)
     return load_settings(**values)

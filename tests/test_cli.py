@@ -20,7 +20,8 @@ BIN = Path(sys.executable).parent / "binelek"
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BINELEK_ENV"}}
-    return {**env, "BINELEK_DATA_DIR": str(data_dir), **extra}
+    # A small demo business: the full one (20k orders) is for people, not for every CLI test.
+    return {**env, "BINELEK_DATA_DIR": str(data_dir), "BINELEK_DEMO_SCALE": "0.02", **extra}
 
 
 def test_seed_demo_is_idempotent_and_prints_logins(tmp_path):

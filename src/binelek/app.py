@@ -21,6 +21,7 @@ from binelek.ai.remote import close_shared_clients
 from binelek.ai.router import query_router as ai_query_router
 from binelek.ai.router import router as ai_router
 from binelek.audit.router import router as audit_router
+from binelek.connectors.router import router as connectors_router
 from binelek.identity import service as identity_service
 from binelek.identity.resolver import IdentityResolver
 from binelek.identity.router import routers as identity_routers
@@ -126,7 +127,14 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware, production=settings.is_production)
 
-    for router in (*identity_routers, audit_router, ai_router, ai_query_router, *search_routers):
+    for router in (
+        *identity_routers,
+        audit_router,
+        ai_router,
+        ai_query_router,
+        *search_routers,
+        connectors_router,
+    ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)
     mount_web_app(app, settings.web_dist_dir or default_dist_dir())

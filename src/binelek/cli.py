@@ -105,11 +105,21 @@ def migrate() -> None:
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Create (once) the demo business and print its logins."""
+    from rich.progress import Progress, TaskID
+
     from binelek.demo import DEMO_PASSWORD, seed
 
     settings = _settings()
     _migrate(settings)
-    created, logins = asyncio.run(seed(settings))
+    with Progress(console=console, transient=True) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def show(entity: str, done: int, total: int) -> None:
+            if entity not in tasks:
+                tasks[entity] = progress.add_task(f"Importing demo {entity.replace('_', ' ')}", total=total)
+            progress.update(tasks[entity], completed=done)
+
+        created, logins = asyncio.run(seed(settings, show))
     console.print("[green]Demo tenant created.[/green]" if created else "Demo tenant already present.")
     for role, email in logins:
         console.print(f"  {role:<7} {email}  password: {DEMO_PASSWORD}")

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from binelek.connectors import service as connectors
 from binelek.identity import repository as identity_repo
 from binelek.identity import service as identity
 from binelek.identity.models import Tenant
@@ -16,10 +24,19 @@ DEMO_PEOPLE = (
     ("member", "ops@northwind-coffee.example", "Luis Fernández"),
     ("viewer", "accountant@northwind-coffee.example", "Priya Raman"),
 )
+ERRORS_LOGGED = 5
+
+log = structlog.get_logger(__name__)
+
+# Called after each imported batch with (entity, rows processed so far, rows of that entity).
+ImportProgress = Callable[[str, int, int], None]
 
 
-async def seed(settings: Settings) -> tuple[bool, list[tuple[str, str]]]:
-    """Create the demo business once; returns (created now?, [(role, email)])."""
+async def seed(
+    settings: Settings, progress: ImportProgress | None = None
+) -> tuple[bool, list[tuple[str, str]]]:
+    """Create the demo business once, with `settings.demo_scale` of its generated two-year history;
+    returns (created now?, [(role, email)])."""
     logins = [(role, email) for role, email, _ in DEMO_PEOPLE]
     db = Database(settings.sqlalchemy_url)
     try:
@@ -47,6 +64,47 @@ async def seed(settings: Settings) -> tuple[bool, list[tuple[str, str]]]:
                 )
                 people.append(person)
             await seed_demo_documents(session, tenant.id, created_by=people[0].id)
+            tenant_id = tenant.id
+        # The tenant is committed now: the importer works in transactions of its own.
+        await load_business_data(db, tenant_id, scale=settings.demo_scale, progress=progress)
     finally:
         await db.dispose()
     return True, logins
+
+
+async def load_business_data(
+    db: Database,
+    tenant_id: uuid.UUID,
+    *,
+    scale: float,
+    today: date | None = None,
+    progress: ImportProgress | None = None,
+) -> None:
+    """Generate Northwind's history up to yesterday and load it through the file importer's path."""
+    # Imported here: demo_data reads DEMO_PEOPLE from this module.
+    from binelek import demo_data
+
+    data = demo_data.generate(today=today or datetime.now(UTC).date(), scale=scale)
+    for entity in demo_data.ENTITIES:
+        rows = data.rows(entity)
+        result = await connectors.import_rows(
+            db, tenant_id, entity, rows, on_batch=_batch_reporter(entity, len(rows), progress)
+        )
+        if result.rows_failed:
+            # Generated rows should always import; say so loudly, but keep the demo usable.
+            log.warning(
+                "demo_import_rows_failed",
+                entity=entity,
+                rows_failed=result.rows_failed,
+                errors=result.errors[:ERRORS_LOGGED],
+            )
+
+
+def _batch_reporter(entity: str, total: int, progress: ImportProgress | None) -> connectors.BatchHook | None:
+    if progress is None:
+        return None
+
+    async def report(session: AsyncSession, result: connectors.ImportResult) -> None:
+        progress(entity, result.rows_total, total)
+
+    return report

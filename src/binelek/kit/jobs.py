@@ -28,6 +28,7 @@ JOB_MODULES = (
     "binelek.audit.jobs",
     "binelek.identity.jobs",
     "binelek.search.jobs",
+    "binelek.connectors.jobs",
 )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRETS_FILE = "secrets.json"
@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # Vector store: unset = Qdrant's local mode in $BINELEK_DATA_DIR/qdrant (one process per directory).
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
+    # Volume of the demo business's generated history (`seed-demo`): 1.0 is about 20k orders.
+    demo_scale: float = Field(
+        default=1.0, gt=0, validation_alias=AliasChoices("demo_scale", "binelek_demo_scale")
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

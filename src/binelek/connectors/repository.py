@@ -1,0 +1,198 @@
+"""Bulk reads and writes of the business tables, on the session's connection (Core statements, not
+one ORM object per row: an import writes hundreds of thousands of rows).
+
+Every statement names the tenant explicitly; the caller's session is tenant-scoped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from binelek.connectors.models import Company, Connection, Contact, Customer, FileImport, Order, Product
+from binelek.kit.db import utcnow
+from binelek.kit.repository import TenantRepository
+
+FILE_CONNECTION_TYPE = "file"
+FILE_CONNECTION_NAME = "File imports"
+# Both drivers cap bound parameters per statement (asyncpg 32,767; SQLite 32,766).
+MAX_PARAMETERS = 30_000
+
+
+class FileImportRepository(TenantRepository[FileImport]):
+    model = FileImport
+    not_found_message = "The import does not exist."
+
+    def newest_first(self) -> Select[FileImport]:
+        return self.select().order_by(FileImport.created_at.desc(), FileImport.id.desc())
+
+
+async def file_connection_id(
+    session: AsyncSession, tenant_id: uuid.UUID, created_by: uuid.UUID | None
+) -> uuid.UUID:
+    """The tenant's "file" connection, made on first use; the oldest wins if two were made at once."""
+    existing = await session.scalar(
+        select(Connection.id)
+        .where(Connection.tenant_id == tenant_id, Connection.type == FILE_CONNECTION_TYPE)
+        .order_by(Connection.created_at, Connection.id)
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    connection = Connection(
+        tenant_id=tenant_id, type=FILE_CONNECTION_TYPE, name=FILE_CONNECTION_NAME, created_by=created_by
+    )
+    session.add(connection)
+    await session.flush()
+    return connection.id
+
+
+async def ids_by(
+    conn: AsyncConnection, table: Table, key: str, tenant_id: uuid.UUID, values: Iterable[str]
+) -> dict[str, uuid.UUID]:
+    """Row id per value of `key` (an e-mail, an order number, a SKU) in the tenant, any connection."""
+    wanted = sorted(set(values))
+    found: dict[str, uuid.UUID] = {}
+    column = table.c[key]
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        rows = await conn.execute(
+            select(column, table.c.id).where(table.c.tenant_id == tenant_id, column.in_(chunk))
+        )
+        for value, row_id in rows:
+            found.setdefault(value, row_id)
+    return found
+
+
+async def ids_by_lower_name(
+    conn: AsyncConnection, tenant_id: uuid.UUID, names: Iterable[str]
+) -> dict[str, uuid.UUID]:
+    table = Company.__table__
+    wanted = sorted({name.lower() for name in names})
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), 5_000):
+        lowered = func.lower(table.c.name)
+        rows = await conn.execute(
+            select(lowered, table.c.id).where(
+                table.c.tenant_id == tenant_id, lowered.in_(wanted[start : start + 5_000])
+            )
+        )
+        for name, row_id in rows:
+            found.setdefault(name, row_id)
+    return found
+
+
+@dataclass(slots=True)
+class UpsertOutcome:
+    created: list[tuple[uuid.UUID, dict[str, Any]]]  # (id, values) of rows this call inserted
+    updated: int
+    unchanged: int
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    tenant_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    records: Sequence[dict[str, Any]],
+) -> UpsertOutcome:
+    """Insert new rows and update changed ones, keyed by (tenant, connection, source_id).
+
+    Each record holds the table's business columns, `source_id` and `content_hash`; rows whose hash
+    is unchanged are not touched, so importing the same data again writes nothing.
+    """
+    by_source = {record["source_id"]: record for record in records}  # the last duplicate wins
+    existing = await _existing(conn, table, tenant_id, connection_id, list(by_source))
+    now = utcnow()
+    fresh: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    unchanged = 0
+    for source_id, record in by_source.items():
+        known = existing.get(source_id)
+        if known is None:
+            fresh.append(
+                {
+                    **record,
+                    "id": uuid.uuid4(),
+                    "tenant_id": tenant_id,
+                    "connection_id": connection_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        elif known[1] != record["content_hash"]:
+            changed.append({**record, "id": known[0], "updated_at": now})
+        else:
+            unchanged += 1
+    created = await _insert_new(conn, table, fresh)
+    if changed:
+        await _update_changed(conn, table, changed)
+    return UpsertOutcome(created=created, updated=len(changed), unchanged=unchanged)
+
+
+async def _existing(
+    conn: AsyncConnection, table: Table, tenant_id: uuid.UUID, connection_id: uuid.UUID, source_ids: list[str]
+) -> dict[str, tuple[uuid.UUID, str]]:
+    found: dict[str, tuple[uuid.UUID, str]] = {}
+    for start in range(0, len(source_ids), 5_000):
+        rows = await conn.execute(
+            select(table.c.source_id, table.c.id, table.c.content_hash).where(
+                table.c.tenant_id == tenant_id,
+                table.c.connection_id == connection_id,
+                table.c.source_id.in_(source_ids[start : start + 5_000]),
+            )
+        )
+        for source_id, row_id, content_hash in rows:
+            found[source_id] = (row_id, content_hash)
+    return found
+
+
+async def _insert_new(
+    conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]
+) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    if not rows:
+        return []
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "connection_id", "source_id"])
+        .returning(table.c.id)
+    )
+    inserted: set[uuid.UUID] = set()
+    per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
+    for start in range(0, len(rows), per_statement):
+        result = await conn.execute(statement, rows[start : start + per_statement])
+        inserted.update(result.scalars().all())
+    # A concurrent import of the same rows inserted the others: they are not new here.
+    return [(row["id"], row) for row in rows if row["id"] in inserted]
+
+
+async def _update_changed(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    columns = [key for key in rows[0] if key != "id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({column: bindparam(f"new_{column}") for column in columns})
+    )
+    params = [{"row_id": row["id"], **{f"new_{column}": row[column] for column in columns}} for row in rows]
+    await conn.execute(statement, params)
+
+
+def table_of(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+CUSTOMERS = table_of(Customer)
+ORDERS = table_of(Order)
+PRODUCTS = table_of(Product)
+CONTACTS = table_of(Contact)
+COMPANIES = table_of(Company)
+FILE_IMPORTS = table_of(FileImport)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ImportStatus = Literal["queued", "running", "completed", "failed"]
+
+
+class FileImportAccepted(BaseModel):
+    import_id: uuid.UUID
+
+
+class ImportRowError(BaseModel):
+    row: int = Field(description="The row in the file; the header is row 1.")
+    column: str | None
+    message: str
+
+
+class FileImportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    status: ImportStatus
+    entity: str
+    filename: str
+    rows_total: int
+    rows_imported: int
+    rows_failed: int
+    errors: list[ImportRowError] = Field(description="The first 1,000 bad rows.")
+    errors_omitted: int = Field(description="Bad rows beyond those listed.")
+    detail: str | None = Field(description="Why the whole file failed, when it did.")
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class EntityColumnsOut(BaseModel):
+    entity: str
+    required: list[str] = Field(description="Columns every row must have.")
+    optional: list[str]
+
+
+class EntityList(BaseModel):
+    items: list[EntityColumnsOut]
