@@ -267,3 +267,26 @@ async def test_provider_without_a_key_is_a_configuration_problem(client):
         await client.post("/api/query", json={"query": "who is on my team?"}, headers=owner.headers)
     ).json()
     assert answer["provider"] == "local" and answer["fallback_from"] == "anthropic"
+
+
+async def test_module_override_picks_the_modules_provider(client):
+    owner = await register(client)
+    with FakeLLM("openai") as fake:
+        await use_provider(client, owner, fake)
+        settings = {
+            "default_provider": "local",
+            "module_overrides": {"marketplace-intel": {"provider": "openai", "model": fake.model}},
+        }
+        assert (
+            await client.put("/api/llm/settings", json=settings, headers=owner.headers)
+        ).status_code == 200
+        in_module = await client.post(
+            "/api/query",
+            json={"query": "who is on my team?", "module": "marketplace-intel"},
+            headers=owner.headers,
+        )
+        elsewhere = await client.post(
+            "/api/query", json={"query": "who is on my team?"}, headers=owner.headers
+        )
+    assert in_module.json()["provider"] == "openai" and in_module.json()["model"] == fake.model
+    assert elsewhere.json()["provider"] == "local"
