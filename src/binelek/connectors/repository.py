@@ -9,14 +9,30 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from binelek.connectors.models import Company, Connection, Contact, Customer, FileImport, Order, Product
+from binelek.connectors.models import (
+    CalendarEvent,
+    Company,
+    Connection,
+    Contact,
+    Customer,
+    Deal,
+    EmailMessage,
+    FileImport,
+    Invoice,
+    Order,
+    OrderItem,
+    Payment,
+    Product,
+    Refund,
+)
 from binelek.kit.db import utcnow
 from binelek.kit.repository import TenantRepository
 
@@ -24,6 +40,14 @@ FILE_CONNECTION_TYPE = "file"
 FILE_CONNECTION_NAME = "File imports"
 # Both drivers cap bound parameters per statement (asyncpg 32,767; SQLite 32,766).
 MAX_PARAMETERS = 30_000
+
+
+class ConnectionRepository(TenantRepository[Connection]):
+    model = Connection
+    not_found_message = "The connection does not exist."
+
+    def oldest_first(self) -> Select[Connection]:
+        return self.select().order_by(Connection.created_at, Connection.id)
 
 
 class FileImportRepository(TenantRepository[FileImport]):
@@ -40,7 +64,11 @@ async def file_connection_id(
     """The tenant's "file" connection, made on first use; the oldest wins if two were made at once."""
     existing = await session.scalar(
         select(Connection.id)
-        .where(Connection.tenant_id == tenant_id, Connection.type == FILE_CONNECTION_TYPE)
+        .where(
+            Connection.tenant_id == tenant_id,
+            Connection.type == FILE_CONNECTION_TYPE,
+            Connection.status != "disconnected",  # a disconnected one keeps its rows but takes no more
+        )
         .order_by(Connection.created_at, Connection.id)
         .limit(1)
     )
@@ -196,3 +224,64 @@ PRODUCTS = table_of(Product)
 CONTACTS = table_of(Contact)
 COMPANIES = table_of(Company)
 FILE_IMPORTS = table_of(FileImport)
+
+
+# Children before parents, so deleting one connection's rows never trips a foreign key.
+BUSINESS_TABLES: tuple[Table, ...] = tuple(
+    table_of(model)
+    for model in (
+        OrderItem,
+        Refund,
+        Payment,
+        Invoice,
+        Order,
+        Product,
+        Deal,
+        Contact,
+        Company,
+        Customer,
+        EmailMessage,
+        CalendarEvent,
+    )
+)
+
+
+async def record_counts(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, dict[str, int]]:
+    """Rows per connection and table in the tenant: one grouped query per table."""
+    counts: dict[uuid.UUID, dict[str, int]] = {}
+    for table in BUSINESS_TABLES:
+        rows = await session.execute(
+            select(table.c.connection_id, func.count())
+            .where(table.c.tenant_id == tenant_id)
+            .group_by(table.c.connection_id)
+        )
+        for connection_id, count in rows:
+            counts.setdefault(connection_id, {})[table.name] = count
+    return counts
+
+
+async def last_import_finished(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, datetime]:
+    """When each connection's newest finished file import ended."""
+    rows = await session.execute(
+        select(FILE_IMPORTS.c.connection_id, func.max(FILE_IMPORTS.c.finished_at))
+        .where(FILE_IMPORTS.c.tenant_id == tenant_id, FILE_IMPORTS.c.finished_at.is_not(None))
+        .group_by(FILE_IMPORTS.c.connection_id)
+    )
+    return {connection_id: finished for connection_id, finished in rows if finished is not None}
+
+
+async def delete_rows(session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> int:
+    """Delete every business row that came from the connection; returns how many went."""
+    deleted = 0
+    for table in BUSINESS_TABLES:
+        result = await session.execute(
+            delete(table).where(table.c.tenant_id == tenant_id, table.c.connection_id == connection_id)
+        )
+        deleted += getattr(result, "rowcount", 0) or 0
+    # The database would cascade these too, but SQLite only does so with foreign keys switched on.
+    await session.execute(
+        delete(FILE_IMPORTS).where(
+            FILE_IMPORTS.c.tenant_id == tenant_id, FILE_IMPORTS.c.connection_id == connection_id
+        )
+    )
+    return deleted

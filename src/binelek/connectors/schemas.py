@@ -44,3 +44,30 @@ class EntityColumnsOut(BaseModel):
 
 class EntityList(BaseModel):
     items: list[EntityColumnsOut]
+
+
+ConnectionStatus = Literal["active", "error", "disconnected"]
+
+
+class CatalogueEntry(BaseModel):
+    type: str
+    name: str
+    category: str
+    auth: Literal["oauth2", "api_key", "none"]
+    streams: list[str] = Field(description="The common-schema tables this source fills.")
+    available: bool = Field(description="Whether a connection of this type can bring data in today.")
+
+
+class ConnectionOut(BaseModel):
+    id: uuid.UUID
+    type: str
+    name: str
+    status: ConnectionStatus
+    created_at: datetime
+    last_sync_at: datetime | None = Field(description="When data last arrived (for files: the last import).")
+    record_counts: dict[str, int] = Field(description="Rows per common-schema table from this connection.")
+
+
+class ConnectorsOverview(BaseModel):
+    catalogue: list[CatalogueEntry]
+    connections: list[ConnectionOut]

@@ -15,6 +15,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from binelek.connectors import files, repository
 from binelek.connectors.models import (
     ERRORS_KEPT,
     Company,
+    Connection,
     Contact,
     Customer,
     Deal,
@@ -38,6 +40,7 @@ from binelek.connectors.models import (
     Payment,
     Product,
 )
+from binelek.connectors.providers import AVAILABLE, CATALOGUE, ProviderSpec
 from binelek.connectors.repository import CONTACTS, CUSTOMERS, FILE_IMPORTS, ORDERS, PRODUCTS, table_of
 from binelek.connectors.rows import (
     ENTITIES,
@@ -618,3 +621,76 @@ async def _write_counters(
             errors_omitted=result.errors_omitted,
         )
     )
+
+
+# -- connections ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSummary:
+    connection: Connection
+    last_sync_at: datetime | None
+    record_counts: dict[str, int]
+
+
+def catalogue() -> list[tuple[ProviderSpec, bool]]:
+    """Every source type and whether it can bring data in today."""
+    return [(spec, spec.id in AVAILABLE) for spec in CATALOGUE]
+
+
+async def list_connections(session: AsyncSession, tenant_id: uuid.UUID) -> list[ConnectionSummary]:
+    connections = repository.ConnectionRepository(session)
+    found = (await session.scalars(connections.oldest_first())).all()
+    return await _summarise(session, tenant_id, list(found))
+
+
+async def get_connection(
+    session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID
+) -> ConnectionSummary:
+    connection = await repository.ConnectionRepository(session).get_or_404(connection_id)
+    return (await _summarise(session, tenant_id, [connection]))[0]
+
+
+async def _summarise(
+    session: AsyncSession, tenant_id: uuid.UUID, connections: list[Connection]
+) -> list[ConnectionSummary]:
+    if not connections:
+        return []
+    counts = await repository.record_counts(session, tenant_id)
+    # Provider syncs do not exist yet; a file connection's last sync is its last finished import.
+    finished = await repository.last_import_finished(session, tenant_id)
+    return [
+        ConnectionSummary(connection, finished.get(connection.id), counts.get(connection.id, {}))
+        for connection in connections
+    ]
+
+
+async def delete_connection(
+    session: AsyncSession,
+    principal: Principal,
+    connection_id: uuid.UUID,
+    keep_data: bool,
+    meta: RequestMeta,
+) -> None:
+    """Remove a connection: with its rows, or keep the rows and mark it disconnected.
+
+    There are no stored provider credentials yet, so nothing needs revoking or purging here.
+    """
+    connection = await repository.ConnectionRepository(session).get_or_404(connection_id)
+    rows_deleted = 0
+    if keep_data:
+        connection.status = "disconnected"
+    else:
+        rows_deleted = await repository.delete_rows(session, principal.tenant_id, connection_id)
+        await session.delete(connection)
+    audit.record_for(
+        session,
+        principal,
+        "connectors.connection.deleted",
+        meta,
+        connection_id=str(connection_id),
+        connection_type=connection.type,
+        keep_data=keep_data,
+        rows_deleted=rows_deleted,
+    )
+    await session.flush()
