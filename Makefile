@@ -79,6 +79,8 @@ bench: $(PY_STAMP)
 	$(BIN)/python bench/vector_search.py --layouts per-tenant
 	$(BIN)/python bench/api_load.py
 	BENCH_DB=postgres $(BIN)/python bench/api_load.py
+	$(BIN)/python bench/csv_import.py
+	$(BIN)/python bench/sync.py
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist

@@ -66,7 +66,11 @@ async def test_catalogue_lists_the_providers_and_file_with_their_auth(client):
     assert response.status_code == 200, response.text
     body = response.json()
     assert {entry["type"]: entry["auth"] for entry in body["catalogue"]} == EXPECTED_AUTH
-    assert {entry["type"] for entry in body["catalogue"] if entry["available"]} == {"file"}
+    assert all(entry["available"] for entry in body["catalogue"])  # every provider has an adapter
+    by_type = {entry["type"]: entry for entry in body["catalogue"]}
+    assert by_type["stripe"]["key_fields"] == ["api_key"] and by_type["stripe"]["configured"]
+    assert by_type["shopify"]["account_fields"] == ["shop"]
+    assert not by_type["xero"]["configured"]  # no OAuth app in this install's settings
     assert body["connections"] == []
 
 

@@ -159,3 +159,10 @@ async def test_paging_totals_hold_on_every_page(client):
     assert [len(pages[o]["items"]) for o in (0, 2, 5)] == [2, 1, 0]
     assert {pages[o]["total"] for o in (0, 2, 5)} == {3}
     assert pages[0]["items"][0]["role"] == "admin"  # joined first
+
+
+async def test_pages_keep_their_popups_and_the_oauth_callback_page_has_no_opener_policy(client):
+    page = await client.get("/connectors")
+    assert page.headers["cross-origin-opener-policy"] == "same-origin-allow-popups"
+    callback = await client.get("/connectors/oauth/xero/callback?code=c&state=s")
+    assert "cross-origin-opener-policy" not in callback.headers

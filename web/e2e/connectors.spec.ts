@@ -41,7 +41,8 @@ test('an admin imports a customers CSV with a mapping and sees the bad row repor
   await test.step('choose the entity and the file, map the columns and check the preview', async () => {
     await mainNav(page).getByRole('link', { name: 'Connectors' }).click();
     await expect(page.getByRole('heading', { name: 'Connectors', level: 1 })).toBeVisible();
-    await expect(page.getByRole('list', { name: 'Apps coming soon' }).getByRole('listitem')).toHaveCount(9);
+    await expect(page.getByRole('list', { name: 'Commerce apps' }).getByRole('listitem')).toHaveCount(2);
+    await expect(page.getByRole('list', { name: 'CRM apps' }).getByRole('listitem')).toHaveCount(2);
     const form = page.getByRole('form', { name: 'Import a file' });
     await form.getByLabel('What the file holds').selectOption('customers');
     await form.getByLabel('File', { exact: true }).setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(CUSTOMERS_CSV) });

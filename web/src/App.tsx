@@ -6,6 +6,7 @@ import { AcceptInvitationPage } from './features/auth/AcceptInvitationPage';
 import { LoginPage } from './features/auth/LoginPage';
 import { RegisterPage } from './features/auth/RegisterPage';
 import { ConnectorsPage } from './features/connectors/ConnectorsPage';
+import { OAuthCallbackPage } from './features/connectors/OAuthCallbackPage';
 import { DocumentPage } from './features/documents/DocumentPage';
 import { DocumentsPage } from './features/documents/DocumentsPage';
 import { FoundryPage } from './features/foundry/FoundryPage';
@@ -51,6 +52,7 @@ export function AppRoutes() {
             <Route path="security" element={<SecurityPage />} />
             <Route path="marketplace" element={<MarketplacePage />} />
             <Route path="connectors" element={<ConnectorsPage />} />
+            <Route path="connectors/oauth/:type/callback" element={<OAuthCallbackPage />} />
             <Route path="documents" element={<DocumentsPage />} />
             <Route path="documents/:id" element={<DocumentPage />} />
             <Route path="settings" element={<SettingsLayout />}>

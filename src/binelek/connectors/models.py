@@ -13,10 +13,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from binelek.kit.db import Base, IdMixin, TenantMixin, TimestampMixin
+from binelek.kit.db import Base, IdMixin, JSONType, TenantMixin, TimestampMixin, utcnow
 
 MONEY = Numeric(18, 4)
 EMAIL_MAX = 320
@@ -33,6 +43,92 @@ class Connection(IdMixin, TimestampMixin, TenantMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | error | disconnected
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Non-secret settings of the provider account: shop, realm_id, api_domain, Xero tenant id, …
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    last_synced_at: Mapped[datetime | None] = mapped_column()  # the end of the last completed sync
+
+
+class ConnectionCredential(IdMixin, TenantMixin, Base):
+    """A connection's tokens or key, Fernet-encrypted as one JSON document; never returned by the API."""
+
+    __tablename__ = "connection_credentials"
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # oauth2 | api_key
+    secret_encrypted: Mapped[str] = mapped_column(Text())
+    access_expires_at: Mapped[datetime | None] = mapped_column()
+    refresh_expires_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer(), default=1)  # +1 on every refresh
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OAuthState(IdMixin, TenantMixin, Base):
+    """A pending authorization: one-time, bound to the user and tenant that started it, short-lived."""
+
+    __tablename__ = "oauth_states"
+
+    state_digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the state sent out
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(40))
+    verifier_encrypted: Mapped[str | None] = mapped_column(Text())  # the PKCE code verifier
+    redirect_uri: Mapped[str] = mapped_column(String(1000))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class SyncRun(IdMixin, TimestampMixin, TenantMixin, Base):
+    """One sync of a connection: what started it, how it went, what it wrote per stream."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_connection_created", "connection_id", "created_at"),)
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(20))  # initial | manual | schedule | webhook
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | running | completed | failed
+    streams: Mapped[list[str]] = mapped_column(default=list)  # empty: every stream
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    duration_ms: Mapped[int | None] = mapped_column(Integer())
+    # stream → {"pages", "fetched", "created", "updated", "deleted", "failed"}
+    records: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # [{stream, message}]
+    requests: Mapped[int] = mapped_column(Integer(), default=0)
+    throttled: Mapped[int] = mapped_column(Integer(), default=0)
+    detail: Mapped[str | None] = mapped_column(String(1000))
+
+
+class SyncState(IdMixin, TenantMixin, Base):
+    """Where each stream of a connection stands: the checkpoint written with every page."""
+
+    __tablename__ = "sync_states"
+    __table_args__ = (UniqueConstraint("connection_id", "stream", name="uq_sync_states_stream"),)
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    stream: Mapped[str] = mapped_column(String(60))
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    full_sync_done: Mapped[bool] = mapped_column(Boolean(), default=False)
+    run_id: Mapped[uuid.UUID | None] = mapped_column()  # the run the current pass belongs to
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebhookEvent(IdMixin, TenantMixin, Base):
+    """A verified incoming webhook delivery, kept to drop the provider's retries of it."""
+
+    __tablename__ = "connector_webhook_events"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "event_id", name="uq_connector_webhook_events_event"),
+    )
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ProvenanceMixin:
@@ -188,6 +284,7 @@ class Invoice(ProvenanceMixin, IdMixin, TimestampMixin, TenantMixin, Base):
     total: Mapped[Decimal] = mapped_column(MONEY)
     balance: Mapped[Decimal] = mapped_column(MONEY)
     status: Mapped[str] = mapped_column(String(20))  # draft | open | paid | overdue | void
+    overdue_notified_at: Mapped[datetime | None] = mapped_column()  # when invoice.overdue was emitted
 
 
 class Company(ProvenanceMixin, IdMixin, TimestampMixin, TenantMixin, Base):

@@ -74,13 +74,10 @@ SHOPIFY = ProviderSpec(
     pagination="cursor",
     pagination_detail="GraphQL connections: first/after with pageInfo { hasNextPage endCursor }",
     incremental="query filter updated_at:>'{cursor}' sorted by UPDATED_AT",
-    rate_limit=RateLimit(
-        50,
-        1,
-        "shop",
-        "GraphQL Admin API cost points: leaky bucket of 1,000 points restoring 50/s on standard plans "
-        "(Advanced 100/s, Plus 500/s); a query may cost at most 1,000 points",
-    ),
+    # No request-count limit: the GraphQL Admin API meters calculated query cost in a leaky bucket
+    # per app and shop, restoring 100 points/s (Standard), 200 (Advanced), 1,000 (Plus); one query may
+    # cost at most 1,000. The adapter paces itself on the bucket each answer reports.
+    rate_limit=None,
     webhook=WebhookSignature(
         "X-Shopify-Hmac-Sha256", "hmac-sha256", "base64", "raw request body, keyed by the app secret", None
     ),
@@ -101,7 +98,9 @@ STRIPE = ProviderSpec(
     pagination="cursor",
     pagination_detail="limit (max 100) with starting_after=<last object id> while has_more is true",
     incremental="GET /v1/events (kept 30 days) after the last seen event id",
-    rate_limit=RateLimit(100, 1, "account", "live mode 100 read requests/s (test mode 25/s)"),
+    # A sync lists one endpoint at a time, and each endpoint allows 25 requests/s by default (within
+    # the account's 100/s in live mode, 25/s in a sandbox).
+    rate_limit=RateLimit(25, 1, "endpoint", "25 requests/s per endpoint; 100/s per account live, 25 sandbox"),
     webhook=WebhookSignature(
         "Stripe-Signature", "hmac-sha256", "hex", "'{t}.{raw body}'; header is t=<unix>,v1=<hex>", 300
     ),
@@ -116,11 +115,19 @@ SQUARE = ProviderSpec(
     auth="oauth2",
     authorize_url="https://connect.squareup.com/oauth2/authorize",
     token_url="https://connect.squareup.com/oauth2/token",
-    scopes=("ORDERS_READ", "PAYMENTS_READ", "CUSTOMERS_READ", "ITEMS_READ", "MERCHANT_PROFILE_READ"),
+    scopes=(
+        "ORDERS_READ",
+        "PAYMENTS_READ",
+        "CUSTOMERS_READ",
+        "ITEMS_READ",
+        "INVENTORY_READ",
+        "MERCHANT_PROFILE_READ",
+    ),
     pkce=True,
-    # Access tokens last 30 days; code-flow refresh tokens do not expire, PKCE ones last 90 days and
-    # are single-use.
-    tokens=TokenPolicy(30 * 86400, None, rotates_refresh_token=False),
+    # Access tokens last 30 days; code-flow refresh tokens do not expire and come back unchanged, PKCE
+    # ones last 90 days and are single-use (each refresh returns a new one). With PKCE on, plan for
+    # the rotating kind.
+    tokens=TokenPolicy(30 * 86400, 90 * 86400, rotates_refresh_token=True),
     pagination="cursor",
     pagination_detail="cursor in the body/query, next page's cursor returned as `cursor`",
     incremental="SearchOrders / ListPayments filtered by updated_at / begin_time from the last cursor",
@@ -169,14 +176,22 @@ ZOHO_CRM = ProviderSpec(
     # {accounts_domain}: accounts.zoho.com | .eu | .in | .com.au | .jp; the token answer names api_domain.
     authorize_url="https://{accounts_domain}/oauth/v2/auth",
     token_url="https://{accounts_domain}/oauth/v2/token",
-    scopes=("ZohoCRM.modules.contacts.READ", "ZohoCRM.modules.accounts.READ", "ZohoCRM.modules.deals.READ"),
+    scopes=(
+        "ZohoCRM.modules.contacts.READ",
+        "ZohoCRM.modules.accounts.READ",
+        "ZohoCRM.modules.deals.READ",
+        "ZohoCRM.org.READ",  # the home currency of deal amounts
+    ),
     pkce=False,
     tokens=TokenPolicy(3600, None, rotates_refresh_token=False),
     pagination="page_token",
     pagination_detail="page/per_page (max 200) up to 2,000 records, then info.next_page_token",
     incremental="If-Modified-Since header with the last Modified_Time",
     rate_limit=None,  # credit-based per organisation and edition, not a fixed request count
-    webhook=None,  # notifications carry a token the subscriber chose, not a signature
+    # Notifications are not signed: they carry the token the subscriber chose for the channel.
+    webhook=WebhookSignature(
+        "token", "client-state", "none", "the body's `token`, chosen when the channel was set up", None
+    ),
     streams=("contacts", "companies", "deals"),
     docs_url="https://www.zoho.com/crm/developer/docs/api/v6/",
 )
@@ -218,8 +233,8 @@ XERO = ProviderSpec(
     pkce=True,
     tokens=TokenPolicy(1800, 60 * 86400, rotates_refresh_token=True),
     pagination="page",
-    pagination_detail="page=n (100 per page) with the xero-tenant-id header",
-    incremental="If-Modified-Since header with the last UpdatedDateUTC",
+    pagination_detail="page=n with pageSize (100 by default, up to 1,000) and the xero-tenant-id header",
+    incremental="If-Modified-Since header with the last UpdatedDateUTC, order=UpdatedDateUTC ASC",
     rate_limit=RateLimit(60, 60, "tenant", "and 5,000 calls/day per tenant, 5 concurrent calls"),
     webhook=WebhookSignature(
         "x-xero-signature", "hmac-sha256", "base64", "raw body, keyed by the webhook key", None
@@ -241,8 +256,10 @@ GMAIL = ProviderSpec(
     pagination="page_token",
     pagination_detail="maxResults with pageToken=nextPageToken",
     incremental="users.history.list with startHistoryId (a full sync again when it answers 404)",
+    # 15,000 quota units per user per minute; the pacer counts requests, so it assumes the 5 units of
+    # messages.get/messages.list for each (history.list costs 2, getProfile 1).
     rate_limit=RateLimit(
-        250, 1, "user", "quota units per user per second; messages.get costs 5 units, history.list 2"
+        3000, 60, "user", "15,000 quota units per user per minute; messages.get and messages.list cost 5"
     ),
     webhook=None,  # push goes through Cloud Pub/Sub, authenticated by the subscription, not an HMAC
     streams=("email_messages",),
@@ -307,5 +324,5 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
 )
 CATALOGUE: tuple[ProviderSpec, ...] = (*PROVIDERS, FILE)
 BY_ID: dict[str, ProviderSpec] = {spec.id: spec for spec in CATALOGUE}
-# Only sources with a working sync are offered as available; the providers' syncs are not built yet.
-AVAILABLE: frozenset[str] = frozenset({FILE.id})
+# Providers that also take a key (or a custom app's token) instead of OAuth, and its fields.
+KEY_FIELDS: dict[str, tuple[str, ...]] = {"stripe": ("api_key",), "shopify": ("shop", "access_token")}

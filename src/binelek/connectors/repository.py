@@ -32,6 +32,7 @@ from binelek.connectors.models import (
     Payment,
     Product,
     Refund,
+    SyncRun,
 )
 from binelek.kit.db import utcnow
 from binelek.kit.repository import TenantRepository
@@ -99,6 +100,28 @@ async def ids_by(
     return found
 
 
+async def ids_by_source(
+    conn: AsyncConnection,
+    table: Table,
+    tenant_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    source_ids: Iterable[str],
+) -> dict[str, uuid.UUID]:
+    """Row id per source id among one connection's rows: how synced records find their parents."""
+    wanted = sorted(set(source_ids))
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), 5_000):
+        rows = await conn.execute(
+            select(table.c.source_id, table.c.id).where(
+                table.c.tenant_id == tenant_id,
+                table.c.connection_id == connection_id,
+                table.c.source_id.in_(wanted[start : start + 5_000]),
+            )
+        )
+        found.update({source_id: row_id for source_id, row_id in rows})
+    return found
+
+
 async def ids_by_lower_name(
     conn: AsyncConnection, tenant_id: uuid.UUID, names: Iterable[str]
 ) -> dict[str, uuid.UUID]:
@@ -122,6 +145,7 @@ class UpsertOutcome:
     created: list[tuple[uuid.UUID, dict[str, Any]]]  # (id, values) of rows this call inserted
     updated: int
     unchanged: int
+    ids: dict[str, uuid.UUID]  # source id → row id of every record given
 
 
 async def upsert(
@@ -162,7 +186,9 @@ async def upsert(
     created = await _insert_new(conn, table, fresh)
     if changed:
         await _update_changed(conn, table, changed)
-    return UpsertOutcome(created=created, updated=len(changed), unchanged=unchanged)
+    ids = {source_id: known[0] for source_id, known in existing.items()}
+    ids.update((row["source_id"], row_id) for row_id, row in created)
+    return UpsertOutcome(created=created, updated=len(changed), unchanged=unchanged, ids=ids)
 
 
 async def _existing(
@@ -268,6 +294,25 @@ async def last_import_finished(session: AsyncSession, tenant_id: uuid.UUID) -> d
         .group_by(FILE_IMPORTS.c.connection_id)
     )
     return {connection_id: finished for connection_id, finished in rows if finished is not None}
+
+
+async def latest_runs(
+    session: AsyncSession, tenant_id: uuid.UUID, connection_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, SyncRun]:
+    """Each connection's newest sync run."""
+    newest = (
+        select(SyncRun.connection_id, func.max(SyncRun.created_at).label("created_at"))
+        .where(SyncRun.tenant_id == tenant_id, SyncRun.connection_id.in_(connection_ids))
+        .group_by(SyncRun.connection_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(SyncRun).join(
+            newest,
+            (SyncRun.connection_id == newest.c.connection_id) & (SyncRun.created_at == newest.c.created_at),
+        )
+    )
+    return {run.connection_id: run for run in rows.scalars()}
 
 
 async def delete_rows(session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> int:

@@ -21,11 +21,13 @@ from typing import Any
 
 import structlog
 from fastapi import UploadFile
-from sqlalchemy import Table, insert, text, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from binelek.audit import service as audit
-from binelek.connectors import files, repository
+from binelek.connectors import files, repository, runs
+from binelek.connectors.adapters import adapter_for
+from binelek.connectors.credentials import OAuthClientConfig
 from binelek.connectors.models import (
     ERRORS_KEPT,
     Company,
@@ -39,8 +41,9 @@ from binelek.connectors.models import (
     OrderItem,
     Payment,
     Product,
+    SyncRun,
 )
-from binelek.connectors.providers import AVAILABLE, CATALOGUE, ProviderSpec
+from binelek.connectors.providers import CATALOGUE, FILE, KEY_FIELDS, ProviderSpec
 from binelek.connectors.repository import CONTACTS, CUSTOMERS, FILE_IMPORTS, ORDERS, PRODUCTS, table_of
 from binelek.connectors.rows import (
     ENTITIES,
@@ -57,6 +60,7 @@ from binelek.kit.errors import ProblemError, ValidationFailed
 from binelek.kit.outbox_models import Event
 from binelek.kit.pagination import PageParams
 from binelek.kit.request_meta import RequestMeta
+from binelek.kit.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +71,8 @@ IMPORTS_DIR = "imports"
 
 
 EVENTS = table_of(Event)
+INVOICES = table_of(Invoice)
+FORCE_CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 class UploadTooLarge(ProblemError):
@@ -200,13 +206,14 @@ async def _import_batch(
         if conn.dialect.name == "postgresql":
             # asyncpg prepares each statement once; a generic plan made while the tables were still
             # empty would scan them sequentially for the rest of the import (quadratic in rows).
-            await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            await conn.execute(FORCE_CUSTOM_PLAN)
         resolved = await target.resolve(conn, tenant_id, connection_id, batch, result) if batch else []
-        records = [_with_hash(record) for _number, record in resolved]
+        records = [strip_references(record) for _number, record in resolved]
+        add_content_hashes(records)
         outcome = await repository.upsert(conn, target.table, tenant_id, connection_id, records)
         if target.event is not None:
             events = [target.event(row_id, values) for row_id, values in outcome.created]
-            await _emit_all(conn, tenant_id, [event for event in events if event is not None])
+            await emit_all(conn, tenant_id, [event for event in events if event is not None])
         result.rows_imported += len(resolved)
         result.rows_created += len(outcome.created)
         result.rows_updated += outcome.updated
@@ -214,11 +221,32 @@ async def _import_batch(
             await on_batch(session, result)
 
 
-def _with_hash(record: Record) -> Record:
-    values = {key: value for key, value in record.items() if not key.startswith("_")}
-    canonical = "\x1f".join(f"{key}={values[key]}" for key in sorted(values))
-    values["content_hash"] = hashlib.sha256(canonical.encode()).hexdigest()
+def strip_references(record: Record) -> Record:
+    """A copy without the "_" references the importer resolved."""
+    return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
+def with_content_hash(record: Record) -> Record:
+    values = strip_references(record)
+    add_content_hashes([values])
     return values
+
+
+def add_content_hashes(records: list[Record]) -> None:
+    """Set each record's `content_hash`: SHA-256 over its column names and values, in name order.
+
+    Records of one batch share their columns, so the order is worked out once per batch (hashing is
+    a quarter of a sync's writing time; formatting each "name=value" pair cost half of it again)."""
+    layout: tuple[list[str], bytes] | None = None
+    for record in records:
+        record.pop("content_hash", None)
+        if layout is None or len(record) != len(layout[0]) or any(key not in record for key in layout[0]):
+            names = sorted(record)
+            layout = (names, "\x1f".join(names).encode())
+        names, header = layout
+        digest = hashlib.sha256(header)
+        digest.update("\x1e".join([str(record[name]) for name in names]).encode())
+        record["content_hash"] = digest.hexdigest()
 
 
 # -- foreign keys ---------------------------------------------------------------------------------
@@ -319,7 +347,7 @@ async def _company_ids(
     missing = {name.lower(): name for name in names if name.lower() not in known}
     if missing:
         records = [
-            _with_hash({"source_id": natural_key(name), "name": name, "domain": None})
+            with_content_hash({"source_id": natural_key(name), "name": name, "domain": None})
             for name in missing.values()
         ]
         await repository.upsert(conn, table_of(Company), tenant_id, connection_id, records)
@@ -356,7 +384,7 @@ async def _link_deals(
 # -- events for new records -----------------------------------------------------------------------
 
 
-async def _emit_all(conn: AsyncConnection, tenant_id: uuid.UUID, events: list[OutboxEvent]) -> None:
+async def emit_all(conn: AsyncConnection, tenant_id: uuid.UUID, events: list[OutboxEvent]) -> None:
     """The rows `outbox.emit` writes, in the batch's transaction, as one bulk insert: one ORM
     object per event would cost more than the import itself (100k orders → 100k events)."""
     if events:
@@ -397,7 +425,7 @@ def _payment_received(row_id: uuid.UUID, values: Record) -> OutboxEvent | None:
         "payment.received",
         {
             "payment_id": str(row_id),
-            "order_id": str(values["order_id"]),
+            "order_id": str(values["order_id"]) if values.get("order_id") else None,
             "amount": str(values["amount"]),
             "currency": values["currency"],
             "method": values["method"],
@@ -423,6 +451,83 @@ IMPORTERS: dict[str, Importer] = {
     "contacts": Importer(table_of(Contact), _link_contacts),
     "deals": Importer(table_of(Deal), _link_deals),
 }
+
+
+async def emit_overdue_invoices(db: Database, tenant_id: uuid.UUID) -> int:
+    """`invoice.overdue` once per invoice whose due date has passed with a balance left; returns how
+    many were emitted. Runs after every sync and import, and daily."""
+    now = utcnow()
+    async with db.session(tenant_id) as session:
+        conn = await session.connection()
+        rows = (
+            await conn.execute(
+                select(
+                    INVOICES.c.id,
+                    INVOICES.c.invoice_number,
+                    INVOICES.c.customer_id,
+                    INVOICES.c.customer_email,
+                    INVOICES.c.balance,
+                    INVOICES.c.currency,
+                    INVOICES.c.due_at,
+                ).where(
+                    INVOICES.c.tenant_id == tenant_id,
+                    INVOICES.c.overdue_notified_at.is_(None),
+                    INVOICES.c.due_at < now,
+                    INVOICES.c.balance > 0,
+                    INVOICES.c.status.in_(("open", "overdue")),
+                )
+            )
+        ).all()
+        if not rows:
+            return 0
+        ids = [row.id for row in rows]
+        for start in range(0, len(ids), 5_000):
+            await conn.execute(
+                update(INVOICES)
+                .where(INVOICES.c.tenant_id == tenant_id, INVOICES.c.id.in_(ids[start : start + 5_000]))
+                .values(overdue_notified_at=now)
+            )
+        await emit_all(conn, tenant_id, [_invoice_overdue(row, now) for row in rows])
+    return len(rows)
+
+
+async def emit_overdue_invoices_everywhere(db: Database) -> int:
+    """The daily pass over every tenant (a system job: the tenants come from an unscoped query)."""
+    now = utcnow()
+    async with db.session() as session:
+        tenants = (
+            (
+                await session.execute(
+                    select(INVOICES.c.tenant_id)
+                    .where(
+                        INVOICES.c.overdue_notified_at.is_(None),
+                        INVOICES.c.due_at < now,
+                        INVOICES.c.balance > 0,
+                        INVOICES.c.status.in_(("open", "overdue")),
+                    )
+                    .distinct()
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return sum([await emit_overdue_invoices(db, tenant_id) for tenant_id in tenants])
+
+
+def _invoice_overdue(row: Any, now: datetime) -> OutboxEvent:
+    return (
+        "invoice.overdue",
+        {
+            "invoice_id": str(row.id),
+            "invoice_number": row.invoice_number,
+            "customer_id": str(row.customer_id) if row.customer_id else None,
+            "customer_email": row.customer_email,
+            "balance": str(row.balance),
+            "currency": row.currency,
+            "due_at": row.due_at.isoformat(),
+            "days_overdue": (now - row.due_at).days,
+        },
+    )
 
 
 # -- file uploads ---------------------------------------------------------------------------------
@@ -631,11 +736,32 @@ class ConnectionSummary:
     connection: Connection
     last_sync_at: datetime | None
     record_counts: dict[str, int]
+    last_run: SyncRun | None = None
 
 
-def catalogue() -> list[tuple[ProviderSpec, bool]]:
-    """Every source type and whether it can bring data in today."""
-    return [(spec, spec.id in AVAILABLE) for spec in CATALOGUE]
+@dataclass(frozen=True, slots=True)
+class CatalogueItem:
+    spec: ProviderSpec
+    available: bool
+    configured: bool
+    key_fields: tuple[str, ...]
+    account_fields: tuple[str, ...]
+
+
+def catalogue(settings: Settings) -> list[CatalogueItem]:
+    """Every source type, whether it can bring data in, and what connecting it takes."""
+    items = []
+    for spec in CATALOGUE:
+        available = spec.id == FILE.id or adapter_for(spec.id) is not None
+        key_fields = KEY_FIELDS.get(spec.id, ())
+        configured = spec.auth != "oauth2" or OAuthClientConfig.of(settings, spec.id) is not None
+        account = tuple(
+            field
+            for field in ("shop", "accounts_domain", "tenant")
+            if "{" + field + "}" in (spec.authorize_url or "")
+        )
+        items.append(CatalogueItem(spec, available, configured or bool(key_fields), key_fields, account))
+    return items
 
 
 async def list_connections(session: AsyncSession, tenant_id: uuid.UUID) -> list[ConnectionSummary]:
@@ -657,12 +783,43 @@ async def _summarise(
     if not connections:
         return []
     counts = await repository.record_counts(session, tenant_id)
-    # Provider syncs do not exist yet; a file connection's last sync is its last finished import.
+    # A file connection's last sync is its last finished import.
     finished = await repository.last_import_finished(session, tenant_id)
+    runs = await repository.latest_runs(session, tenant_id, [connection.id for connection in connections])
     return [
-        ConnectionSummary(connection, finished.get(connection.id), counts.get(connection.id, {}))
+        ConnectionSummary(
+            connection,
+            connection.last_synced_at or finished.get(connection.id),
+            counts.get(connection.id, {}),
+            runs.get(connection.id),
+        )
         for connection in connections
     ]
+
+
+async def request_sync(
+    session: AsyncSession,
+    principal: Principal,
+    connection_id: uuid.UUID,
+    streams: list[str] | None,
+    meta: RequestMeta,
+) -> tuple[SyncRun, bool]:
+    connection = await repository.ConnectionRepository(session).get_or_404(connection_id)
+    adapter = adapter_for(connection.type)
+    unknown = sorted(set(streams or []) - set(adapter.streams if adapter else ()))
+    if unknown:
+        raise ValidationFailed(f"Unknown streams: {', '.join(unknown)}.", field="streams")
+    run, new = await runs.request_sync(session, connection, "manual", streams)
+    if new:
+        audit.record_for(
+            session,
+            principal,
+            "connectors.sync.requested",
+            meta,
+            connection_id=str(connection_id),
+            run_id=str(run.id),
+        )
+    return run, new
 
 
 async def delete_connection(
@@ -672,10 +829,8 @@ async def delete_connection(
     keep_data: bool,
     meta: RequestMeta,
 ) -> None:
-    """Remove a connection: with its rows, or keep the rows and mark it disconnected.
-
-    There are no stored provider credentials yet, so nothing needs revoking or purging here.
-    """
+    """Remove a connection: with its rows, or keep the rows and mark it disconnected. The caller has
+    revoked the grant and purged the credentials first (`connect.revoke_and_purge`)."""
     connection = await repository.ConnectionRepository(session).get_or_404(connection_id)
     rows_deleted = 0
     if keep_data:

@@ -165,3 +165,8 @@ class ApiKeyRepository(TenantRepository[ApiKey]):
 
     def active(self) -> Any:
         return self.select().where(ApiKey.revoked_at.is_(None)).order_by(ApiKey.created_at.desc())
+
+
+async def tenant_plans(session: AsyncSession, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await session.execute(select(Tenant.id, Tenant.plan).where(Tenant.id.in_(tenant_ids)))
+    return {tenant_id: plan for tenant_id, plan in rows}

@@ -690,3 +690,8 @@ async def create_user(
         details={"via": "cli", "role": role},
     )
     return user
+
+
+async def tenant_plans(session: AsyncSession, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each tenant's plan (free, pro, business, enterprise), for jobs that pace work by plan."""
+    return await repo.tenant_plans(session, tenant_ids) if tenant_ids else {}

@@ -38,6 +38,8 @@ class QueueSpec:
     worker_concurrency: int | None = None
     global_concurrency: int | None = None
     limit_per_period: tuple[int, float] | None = None  # (max runs, period in seconds)
+    # With a value, every enqueue names a partition key and each partition runs at most this many.
+    partition_concurrency: int | None = None
     polling_interval_sec: float = 0.5
 
 
@@ -129,6 +131,7 @@ class JobEngine:
                 worker_concurrency=spec.worker_concurrency,
                 global_concurrency=spec.global_concurrency,
                 limiter=limiter,  # type: ignore[arg-type]
+                partition_concurrency=spec.partition_concurrency,
                 polling_interval_sec=spec.polling_interval_sec,
             )
         schedules: list[ScheduleInput] = [

@@ -68,7 +68,9 @@ class RequestContextMiddleware:
                 headers.setdefault("x-content-type-options", "nosniff")
                 headers.setdefault("referrer-policy", "strict-origin-when-cross-origin")
                 headers.setdefault("x-frame-options", "DENY")
-                headers.setdefault("cross-origin-opener-policy", "same-origin")
+                opener_policy = _opener_policy(path)
+                if opener_policy:
+                    headers.setdefault("cross-origin-opener-policy", opener_policy)
                 headers.setdefault("cross-origin-resource-policy", "same-origin")
                 headers.setdefault("permissions-policy", "camera=(), microphone=(), geolocation=()")
                 headers.setdefault(
@@ -107,3 +109,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
             decoded: str = value.decode("latin-1")
             return decoded
     return None
+
+
+def _opener_policy(path: str) -> str | None:
+    """Pages keep popups they open (the OAuth consent window) attached; the page a provider redirects
+    that popup back to sends no policy, since any policy there would cut it off from its opener."""
+    if path.startswith("/connectors/oauth/") and path.endswith("/callback"):
+        return None
+    return "same-origin-allow-popups"

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     # Vector store: unset = Qdrant's local mode in $BINELEK_DATA_DIR/qdrant (one process per directory).
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
+    # Connectors. OAuth apps, install-wide, as JSON: {"shopify": {"client_id": "…", "client_secret": "…",
+    # "webhook_secret": "…"}, …}; a provider without an entry can only be connected with a key.
+    connector_clients: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Send a provider's calls to another origin (a proxy, a sandbox, a local test server):
+    # {"shopify": "http://127.0.0.1:9000"}. Unset: the provider's real hosts.
+    connector_endpoints: dict[str, str] = Field(default_factory=dict)
     # Volume of the demo business's generated history (`seed-demo`): 1.0 is about 20k orders.
     demo_scale: float = Field(
         default=1.0, gt=0, validation_alias=AliasChoices("demo_scale", "binelek_demo_scale")

@@ -7,6 +7,7 @@ import { me, organization } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 import { problem, server, tokens } from '../../test/server';
 import type { FileImport } from './api';
+import { overview } from './connectionsFixtures';
 
 const IMPORT_ID = '7a0c0000-0000-4000-8000-000000000001';
 const entities = {
@@ -52,6 +53,7 @@ function signedInAs(role: 'admin' | 'member' | 'viewer', imports: FileImport[] =
     http.get('*/api/organization', () => HttpResponse.json(organization)),
     http.get('*/api/connectors/files/entities', () => HttpResponse.json(entities)),
     http.get('*/api/connectors/files', () => HttpResponse.json({ items: imports, total: imports.length, limit: 10, offset: 0 })),
+    http.get('*/api/connectors', () => HttpResponse.json(overview())),
   );
 }
 
@@ -167,12 +169,11 @@ describe('Connectors page', () => {
     expect(await within(reportCard).findByText('Not an e-mail address.')).toBeTruthy();
   });
 
-  it('says which apps are coming without offering to connect them', async () => {
+  it('lists the apps to connect next to the file import', async () => {
     signedInAs('admin');
     renderApp('/connectors');
-    const apps = await screen.findByRole('list', { name: 'Apps coming soon' });
-    expect(within(apps).getAllByRole('listitem')).toHaveLength(9);
-    expect(within(apps).queryAllByRole('button')).toHaveLength(0);
-    expect(screen.getByText(/File import works today/)).toBeTruthy();
+    expect(await screen.findByRole('list', { name: 'Commerce apps' })).toBeTruthy();
+    expect(screen.getByRole('form', { name: 'Import a file' })).toBeTruthy();
+    expect(screen.getByText('No apps connected yet')).toBeTruthy();
   });
 });

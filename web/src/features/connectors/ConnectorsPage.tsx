@@ -1,33 +1,25 @@
 import { useState } from 'react';
-import { Badge, Card, Pager, PageHeader, QueryView, Table, type Column } from '../../components';
+import { Card, Pager, PageHeader, QueryView, Table, type Column } from '../../components';
 import { formatCompactDateTime } from '../../lib/format';
 import { useRole } from '../auth/session';
 import { IMPORTS_PAGE, type FileImport } from './api';
+import { Catalogue } from './Catalogue';
+import { Connections } from './Connections';
+import { useOverview, useRefreshConnections } from './connectionsHooks';
 import { useEntities, useImports } from './hooks';
 import { ImportReport, StatusBadge } from './ImportReport';
 import { ImportWizard } from './ImportWizard';
+import { useConnectedMessages } from './oauthPopup';
 
-/** The apps the connector framework will sync from (issue "Connectors"); none can be connected yet. */
-export const COMING_APPS = [
-  { name: 'Shopify', brings: 'products, orders, customers' },
-  { name: 'Stripe', brings: 'customers, payments, invoices, subscriptions' },
-  { name: 'Square', brings: 'orders, payments, customers, catalog' },
-  { name: 'HubSpot', brings: 'contacts, companies, deals' },
-  { name: 'Zoho CRM', brings: 'contacts, accounts, deals' },
-  { name: 'QuickBooks', brings: 'customers, invoices, payments' },
-  { name: 'Xero', brings: 'contacts, invoices, payments' },
-  { name: 'Gmail', brings: 'e-mail metadata' },
-  { name: 'Outlook', brings: 'e-mail metadata and calendar events' },
-] as const;
-
-/** /connectors: file import (wizard, live report, recent imports) and the apps that are coming. */
+/** /connectors: connected apps (status, syncs, history), the apps to connect, and file import. */
 export function ConnectorsPage() {
   const admin = useRole() === 'admin';
   const [openId, setOpenId] = useState<string | null>(null);
   return (
     <>
-      <PageHeader title="Connectors" description="Bring your business data in: import files today; app connections are on the way." />
+      <PageHeader title="Connectors" description="Bring your business data in: connect the apps you use, or import files." />
       <div className="space-y-6">
+        <AppConnections canManage={admin} />
         {admin ? (
           <WizardPanel onStarted={setOpenId} />
         ) : (
@@ -37,9 +29,25 @@ export function ConnectorsPage() {
         )}
         {openId && <ImportReport key={openId} importId={openId} />}
         <RecentImports openId={openId} onOpen={setOpenId} />
-        <ComingApps />
       </div>
     </>
+  );
+}
+
+/** The tenant's connections and the catalogue; refreshed when an OAuth popup reports a new connection. */
+function AppConnections({ canManage }: { canManage: boolean }) {
+  const overview = useOverview();
+  const refresh = useRefreshConnections();
+  useConnectedMessages(() => refresh());
+  return (
+    <QueryView query={overview} loadingLabel="Loading your connections" errorTitle="Could not load the connections">
+      {({ catalogue, connections }) => (
+        <>
+          <Connections connections={connections} catalogue={catalogue} canManage={canManage} />
+          <Catalogue catalogue={catalogue} canManage={canManage} />
+        </>
+      )}
+    </QueryView>
   );
 }
 
@@ -83,27 +91,6 @@ function RecentImports({ openId, onOpen }: { openId: string | null; onOpen: (id:
           )}
         </QueryView>
       </div>
-    </Card>
-  );
-}
-
-function ComingApps() {
-  return (
-    <Card title="Connect an app" description="Direct connections that sync on a schedule are being built. None of these can be connected yet.">
-      <p className="mb-4 rounded-lg bg-brand-50 px-4 py-3 text-sm text-brand-800 ring-1 ring-inset ring-brand-100">
-        File import works today: export a CSV from any of these apps and import it above.
-      </p>
-      <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label="Apps coming soon">
-        {COMING_APPS.map((app) => (
-          <li key={app.name} className="flex items-start justify-between gap-3 rounded-lg px-4 py-3 ring-1 ring-inset ring-slate-200">
-            <div>
-              <p className="text-sm font-medium text-slate-900">{app.name}</p>
-              <p className="text-xs text-slate-500">{app.brings}</p>
-            </div>
-            <Badge>Coming soon</Badge>
-          </li>
-        ))}
-      </ul>
     </Card>
   );
 }
