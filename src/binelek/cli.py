@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import signal
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvloop
 from cryptography.fernet import Fernet
 from rich.console import Console
 
@@ -87,12 +89,14 @@ def worker() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await start_background(state)
+        gc.collect()
+        gc.freeze()  # as the API process does after start-up (decisions.md)
         console.print("Worker running; Ctrl-C to stop.")
         await stop.wait()
         await stop_background(state)
         await state.db.dispose()
 
-    asyncio.run(run())
+    uvloop.run(run())  # the loop uvicorn gives `serve`
 
 
 @app.command()

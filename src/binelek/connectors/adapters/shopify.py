@@ -232,6 +232,15 @@ class CostMeter:
             return min(MAX_QUERY_COST, self.maximum_available)
         return min(MAX_QUERY_COST, max(MIN_COST_BUDGET, self.maximum_available - 2 * refill))
 
+    def inherit_bucket(self, previous: CostMeter) -> None:
+        """Start from another client's view of the same shop's bucket (counters stay at zero)."""
+        self.maximum_available = previous.maximum_available
+        self.restore_rate = previous.restore_rate
+        self.round_trip = previous.round_trip
+        self.expected_cost = dict(previous.expected_cost)
+        self._available = previous._available
+        self._stamp = previous._stamp
+
     def timed(self, seconds: float) -> None:
         previous = self.round_trip
         self.round_trip = seconds if previous is None else previous + RTT_SMOOTHING * (seconds - previous)
@@ -510,12 +519,21 @@ class ShopifyAdapter(Adapter):
     def __init__(self, *, nodes_per_page: int = NODES_PER_PAGE) -> None:
         self.nodes_per_page = nodes_per_page
         self._meters: weakref.WeakKeyDictionary[ApiClient, CostMeter] = weakref.WeakKeyDictionary()
+        # The newest meter per shop: the bucket belongs to the shop, and each stream of a sync gets
+        # a new ApiClient, which must not start blind while the last stream left the bucket low.
+        self._last_by_shop: dict[str, CostMeter] = {}
 
-    def meter(self, api: ApiClient) -> CostMeter:
-        """The cost bucket bookkeeping of one ApiClient (one connection's sync)."""
+    def meter(self, api: ApiClient, shop: str | None = None) -> CostMeter:
+        """The cost bucket bookkeeping of one ApiClient (one connection's sync): its own counters,
+        and what is known of the shop's bucket (inherited from the shop's previous client)."""
         meter = self._meters.get(api)
         if meter is None:
             meter = self._meters[api] = CostMeter()
+            previous = self._last_by_shop.get(shop) if shop else None
+            if previous is not None:
+                meter.inherit_bucket(previous)
+        if shop:
+            self._last_by_shop[shop] = meter
         return meter
 
     def base_url(self, config: Mapping[str, Any]) -> str:
@@ -537,7 +555,7 @@ class ShopifyAdapter(Adapter):
         """One GraphQL query, paced on the cost bucket and retried when THROTTLED. `kind` names
         the query for the meter (the requested cost Shopify reported for it last time);
         `estimate` is its requested cost until then."""
-        meter = self.meter(api)
+        meter = self.meter(api, shop_name(context.config))
         url = f"{self.base_url(context.config)}/graphql.json"
         for _ in range(MAX_THROTTLED_RETRIES):
             await meter.reserve(
@@ -593,7 +611,7 @@ class ShopifyAdapter(Adapter):
     ) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
         """One query of the stream after `state.after`; moves `state` on. Returns the answer, the
         nodes not read before, and how many nodes came back."""
-        first = stream.page_size(self.meter(api).cost_budget())
+        first = stream.page_size(self.meter(api, shop_name(context.config)).cost_budget())
         variables = {"first": first, "after": state.after, "query": state.search()}
         kind = f"{stream.root}:{first}"  # the requested cost depends on the page size
         data = await self.query(api, context, kind, stream.query, variables, estimate=stream.cost(first))
