@@ -411,24 +411,18 @@ async def _commit_page(
 ) -> dict[str, int]:
     async with env.db.session(tenant_id) as session:
         conn = await session.connection()
-        if conn.dialect.name == "postgresql":
-            await conn.execute(_FORCE_CUSTOM_PLAN)
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            await conn.execute(service.FORCE_CUSTOM_PLAN)
         counts = await write_page(conn, tenant_id, connection_id, page, announce_new=not history)
         await _save_checkpoint(session, tenant_id, connection_id, run_id, stream, page)
-        run = await session.get(SyncRun, run_id, populate_existing=True, with_for_update=_pg(conn))
+        run = await session.get(SyncRun, run_id, populate_existing=True, with_for_update=postgres)
         assert run is not None
         totals = counts.add_to(run.records.get(stream, {}))
         run.records = {**run.records, stream: totals}
         run.requests += requests
         run.throttled += throttled
     return totals
-
-
-_FORCE_CUSTOM_PLAN = service.FORCE_CUSTOM_PLAN
-
-
-def _pg(conn: AsyncConnection) -> bool:
-    return conn.dialect.name == "postgresql"
 
 
 async def _state_of(session: AsyncSession, connection_id: uuid.UUID, stream: str) -> SyncState | None:
