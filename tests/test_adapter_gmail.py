@@ -21,12 +21,12 @@ from binelek.connectors.adapters.gmail import ADAPTER, GmailAdapter, is_quota_er
 from binelek.connectors.api_client import ApiClient, ProviderError
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET, RateLimit
 from tests.fakes.gmail import MAILBOX, FakeGmail
-from tests.fakes.harness import api_for, context, drain
+from tests.fakes.harness import api_for, business_columns, context, drain
 
 # No database: one run, in the SQLite pass of `make test`.
 pytestmark = pytest.mark.embedded_only
 
-COLUMNS = {"thread_id", "from_address", "to_addresses", "cc_addresses", "subject", "labels", "sent_at"}
+COLUMNS = business_columns("email_messages")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from binelek.connectors.adapters.base import ConnectionContext, SignatureInvalid
 from binelek.connectors.adapters.hubspot import ADAPTER, HubSpotAdapter
 from binelek.connectors.api_client import ApiClient, ProviderError
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET, RateLimit
-from tests.fakes.harness import Drained, api_for, context, drain
+from tests.fakes.harness import Drained, api_for, business_columns, context, drain
 from tests.fakes.hubspot import FakeHubSpot
 
 # No database: one run, in the SQLite pass of `make test`.
@@ -24,18 +24,9 @@ pytestmark = pytest.mark.embedded_only
 
 WEBHOOK_URL = "https://binelek.example.com/api/webhooks/hubspot?connection=c%3A42"
 COLUMNS = {
-    "companies": {"name", "domain"},
-    "contacts": {"email", "first_name", "last_name", "phone", "source_created_at"},
-    "deals": {
-        "name",
-        "pipeline",
-        "stage",
-        "amount",
-        "currency",
-        "close_date",
-        "owner_email",
-        "source_created_at",
-    },
+    "companies": business_columns("companies"),
+    "contacts": business_columns("contacts"),
+    "deals": business_columns("deals"),
 }
 REFERENCES = {"_company", "_contact"}
 

@@ -22,22 +22,14 @@ from binelek.connectors.adapters.base import ConnectionContext, SignatureInvalid
 from binelek.connectors.adapters.outlook import ADAPTER, OutlookAdapter, parse_instant, tenant, zoned_time
 from binelek.connectors.api_client import ApiClient
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET, RateLimit
-from tests.fakes.harness import api_for, context, drain
+from tests.fakes.harness import api_for, business_columns, context, drain
 from tests.fakes.outlook import MAILBOX, FakeOutlook
 
 # No database: one run, in the SQLite pass of `make test`.
 pytestmark = pytest.mark.embedded_only
 
-MESSAGE_COLUMNS = {
-    "thread_id",
-    "from_address",
-    "to_addresses",
-    "cc_addresses",
-    "subject",
-    "labels",
-    "sent_at",
-}
-EVENT_COLUMNS = {"title", "organizer_email", "attendees", "location", "starts_at", "ends_at", "status"}
+MESSAGE_COLUMNS = business_columns("email_messages")
+EVENT_COLUMNS = business_columns("calendar_events")
 NOTIFY_URL = "https://app.example.com/api/webhooks/outlook/3f1c"
 
 

@@ -20,22 +20,19 @@ from binelek.connectors.adapters.base import ConnectionContext, SignatureInvalid
 from binelek.connectors.adapters.shopify import ADAPTER, ShopifyAdapter, order_status, shop_name
 from binelek.connectors.api_client import ApiClient, ProviderError
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET, RateLimit
-from tests.fakes.harness import api_for, context, drain
+from tests.fakes.harness import api_for, business_columns, context, drain
 from tests.fakes.shopify import SHOP, FakeShopify
 
 # No database: one run, in the SQLite pass of `make test`.
 pytestmark = pytest.mark.embedded_only
 
 COLUMNS = {
-    "products": {"sku", "name", "category", "price", "cost", "currency", "inventory"},
-    "customers": {"email", "name", "phone", "country", "city", "source_created_at"},
-    "orders": {
-        "order_number", "customer_email", "status", "currency", "subtotal", "discount", "tax", "shipping",
-        "total", "placed_at", "channel", "_customer",
-    },
-    "order_items": {"sku", "quantity", "unit_price", "line_total", "_order", "_product"},
-    "refunds": {"reason", "amount", "currency", "refunded_at", "_order", "_payment"},
-}  # fmt: skip
+    "products": business_columns("products"),
+    "customers": business_columns("customers"),
+    "orders": business_columns("orders") | {"_customer"},
+    "order_items": business_columns("order_items") | {"_product", "_order"},
+    "refunds": business_columns("refunds") | {"_payment", "_order"},
+}
 PROVENANCE = {"source_id", "source_updated_at"}
 
 

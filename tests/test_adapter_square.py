@@ -17,7 +17,7 @@ from binelek.connectors.adapters.base import ConnectionContext, SignatureInvalid
 from binelek.connectors.adapters.square import ADAPTER, SQUARE_VERSION, money, order_status
 from binelek.connectors.api_client import ApiClient, ProviderError
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET, RateLimit
-from tests.fakes.harness import Drained, api_for, context, drain
+from tests.fakes.harness import Drained, api_for, business_columns, context, drain
 from tests.fakes.square import FakeSquare
 
 # No database: one run, in the SQLite pass of `make test`.
@@ -32,14 +32,13 @@ ENTITIES_OF_STREAM = {
 }
 WEBHOOK_URL = "https://binelek.example.com/api/webhooks/square/3f2c"
 COLUMNS = {
-    "products": {"sku", "name", "category", "price", "cost", "currency", "inventory"},
-    "customers": {"email", "name", "phone", "country", "city", "source_created_at"},
-    "orders": {"order_number", "customer_email", "status", "currency", "subtotal", "discount", "tax",
-               "shipping", "total", "placed_at", "channel"},
-    "order_items": {"sku", "quantity", "unit_price", "line_total"},
-    "payments": {"status", "method", "amount", "fee", "currency", "paid_at"},
-    "refunds": {"reason", "amount", "currency", "refunded_at"},
-}  # fmt: skip
+    "products": business_columns("products"),
+    "customers": business_columns("customers"),
+    "orders": business_columns("orders"),
+    "order_items": business_columns("order_items"),
+    "payments": business_columns("payments"),
+    "refunds": business_columns("refunds"),
+}
 REFERENCES = {"_customer", "_order", "_product", "_payment", "_company", "_contact"}
 
 

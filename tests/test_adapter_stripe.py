@@ -27,21 +27,18 @@ from binelek.connectors.adapters.stripe import (
 )
 from binelek.connectors.api_client import ApiClient, ProviderError
 from tests.fakes.base import RateLimit
-from tests.fakes.harness import api_for, context, drain
+from tests.fakes.harness import api_for, business_columns, context, drain
 from tests.fakes.stripe import Collection, FakeStripe
 
 # No database: one run, in the SQLite pass of `make test`.
 pytestmark = pytest.mark.embedded_only
 
 COLUMNS = {
-    "customers": {"email", "name", "phone", "country", "city", "source_created_at"},
-    "payments": {"status", "method", "amount", "fee", "currency", "paid_at", "_order"},
-    "refunds": {"reason", "amount", "currency", "refunded_at", "_order", "_payment"},
-    "invoices": {
-        "invoice_number", "customer_email", "currency", "issued_at", "due_at", "total", "balance", "status",
-        "_customer",
-    },
-}  # fmt: skip
+    "customers": business_columns("customers"),
+    "payments": business_columns("payments") | {"_order"},
+    "refunds": business_columns("refunds") | {"_payment", "_order"},
+    "invoices": business_columns("invoices") | {"_customer"},
+}
 
 
 @pytest.fixture(scope="module")

@@ -24,20 +24,17 @@ from binelek.connectors.adapters.base import ConnectionContext, SignatureInvalid
 from binelek.connectors.adapters.xero import ADAPTER, XeroAdapter, parse_xero_datetime
 from binelek.connectors.api_client import ApiClient, ProviderError
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET, RateLimit
-from tests.fakes.harness import api_for, context, drain
+from tests.fakes.harness import api_for, business_columns, context, drain
 from tests.fakes.xero import FakeXero
 
 # No database: one run, in the SQLite pass of `make test`.
 pytestmark = pytest.mark.embedded_only
 
 COLUMNS = {
-    "customers": {"email", "name", "phone", "country", "city", "source_created_at"},
-    "invoices": {
-        "invoice_number", "customer_email", "currency", "issued_at", "due_at", "total", "balance", "status",
-        "_customer",
-    },
-    "payments": {"status", "method", "amount", "fee", "currency", "paid_at", "_order"},
-}  # fmt: skip
+    "customers": business_columns("customers"),
+    "invoices": business_columns("invoices") | {"_customer"},
+    "payments": business_columns("payments") | {"_order"},
+}
 PROVENANCE = {"source_id", "source_updated_at"}
 TABLE = {"contacts": "customers", "invoices": "invoices", "payments": "payments"}
 ENDPOINT = {"contacts": "Contacts", "invoices": "Invoices", "payments": "Payments"}

@@ -15,7 +15,7 @@ from binelek.connectors.adapters.base import ConnectionContext, SignatureInvalid
 from binelek.connectors.adapters.zoho_crm import ADAPTER
 from binelek.connectors.api_client import ApiClient, ProviderError
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET, RateLimit
-from tests.fakes.harness import Drained, api_for, context, drain
+from tests.fakes.harness import Drained, api_for, business_columns, context, drain
 from tests.fakes.zoho_crm import FakeZohoCrm
 
 # No database: one run, in the SQLite pass of `make test`.
@@ -25,18 +25,9 @@ ENTITY_OF_STREAM = {"accounts": "companies", "contacts": "contacts", "deals": "d
 MODULE_OF_STREAM = {"accounts": "Accounts", "contacts": "Contacts", "deals": "Deals"}
 WEBHOOK_URL = "https://binelek.example.com/api/webhooks/zoho_crm/77"
 COLUMNS = {
-    "companies": {"name", "domain"},
-    "contacts": {"email", "first_name", "last_name", "phone", "source_created_at"},
-    "deals": {
-        "name",
-        "pipeline",
-        "stage",
-        "amount",
-        "currency",
-        "close_date",
-        "owner_email",
-        "source_created_at",
-    },
+    "companies": business_columns("companies"),
+    "contacts": business_columns("contacts"),
+    "deals": business_columns("deals"),
 }
 REFERENCES = {"_company", "_contact"}
 

@@ -11,6 +11,7 @@ import httpx
 
 from binelek.connectors.adapters.base import Adapter, Checkpoint, ConnectionContext, Record
 from binelek.connectors.api_client import ApiClient, RateLimiter
+from binelek.connectors.sync import ENTITY_TABLES
 
 
 @dataclass
@@ -54,3 +55,19 @@ async def drain(
 
 def context(config: Mapping[str, Any], token: str) -> ConnectionContext:
     return ConnectionContext(config=dict(config), access_token=token)
+
+
+# What the engine sets, not the adapter: ids, tenancy, provenance, timestamps, resolved foreign keys.
+_ENGINE_COLUMNS = {"id", "tenant_id", "connection_id", "source_id", "source_updated_at", "content_hash"}
+_ENGINE_COLUMNS |= {"created_at", "updated_at", "overdue_notified_at"}
+
+
+def business_columns(entity: str) -> set[str]:
+    """The columns an adapter's record of `entity` carries (besides source_id, source_updated_at and
+    "_" references), from the common-schema table itself."""
+    table = ENTITY_TABLES[entity]
+    return {
+        column.name
+        for column in table.columns
+        if column.name not in _ENGINE_COLUMNS and not column.foreign_keys
+    }
