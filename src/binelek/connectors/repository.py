@@ -51,6 +51,18 @@ class ConnectionRepository(TenantRepository[Connection]):
         return self.select().order_by(Connection.created_at, Connection.id)
 
 
+class SyncRunRepository(TenantRepository[SyncRun]):
+    model = SyncRun
+    not_found_message = "The sync run does not exist."
+
+    def of_connection(self, connection_id: uuid.UUID) -> Select[SyncRun]:
+        return (
+            self.select()
+            .where(SyncRun.connection_id == connection_id)
+            .order_by(SyncRun.created_at.desc(), SyncRun.id.desc())
+        )
+
+
 class FileImportRepository(TenantRepository[FileImport]):
     model = FileImport
     not_found_message = "The import does not exist."

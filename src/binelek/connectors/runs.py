@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from binelek.connectors import credentials
+from binelek.connectors import credentials, repository
 from binelek.connectors.adapters import adapter_for
 from binelek.connectors.adapters.base import SignatureInvalid, WebhookRequest
 from binelek.connectors.credentials import OAuthClientConfig
@@ -29,7 +29,6 @@ from binelek.kit.crypto import Encryptor
 from binelek.kit.db import Database, utcnow
 from binelek.kit.errors import Conflict, ProblemError, ResourceNotFound
 from binelek.kit.pagination import PageParams
-from binelek.kit.repository import TenantRepository
 from binelek.kit.settings import Settings
 
 SYNC_INTERVALS = {"free": timedelta(hours=24)}
@@ -39,18 +38,6 @@ WEBHOOK_EVENTS = table_of(WebhookEvent)
 
 class WebhookSignatureInvalid(ProblemError):
     status, code = 401, "WEBHOOK_SIGNATURE_INVALID"
-
-
-class SyncRunRepository(TenantRepository[SyncRun]):
-    model = SyncRun
-    not_found_message = "The sync run does not exist."
-
-    def of_connection(self, connection_id: uuid.UUID) -> object:
-        return (
-            self.select()
-            .where(SyncRun.connection_id == connection_id)
-            .order_by(SyncRun.created_at.desc(), SyncRun.id.desc())
-        )
 
 
 def sync_interval(plan: str) -> timedelta:
@@ -91,12 +78,12 @@ async def request_sync(
 async def list_runs(
     session: AsyncSession, connection_id: uuid.UUID, params: PageParams
 ) -> tuple[list[SyncRun], int]:
-    runs = SyncRunRepository(session)
-    return await runs.page(runs.of_connection(connection_id), params)  # type: ignore[arg-type]
+    runs = repository.SyncRunRepository(session)
+    return await runs.page(runs.of_connection(connection_id), params)
 
 
 async def get_run(session: AsyncSession, connection_id: uuid.UUID, run_id: uuid.UUID) -> SyncRun:
-    run = await SyncRunRepository(session).get(run_id)
+    run = await repository.SyncRunRepository(session).get(run_id)
     if run is None or run.connection_id != connection_id:
         raise ResourceNotFound("The sync run does not exist.")
     return run
