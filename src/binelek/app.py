@@ -22,6 +22,7 @@ from binelek.ai.router import query_router as ai_query_router
 from binelek.ai.router import router as ai_router
 from binelek.audit.router import router as audit_router
 from binelek.connectors.router import router as connectors_router
+from binelek.foundry.router import router as foundry_router
 from binelek.identity import service as identity_service
 from binelek.identity.resolver import IdentityResolver
 from binelek.identity.router import routers as identity_routers
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         ai_query_router,
         *search_routers,
         connectors_router,
+        foundry_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)

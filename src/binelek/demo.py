@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.connectors import service as connectors
+from binelek.foundry import service as foundry
 from binelek.identity import repository as identity_repo
 from binelek.identity import service as identity
 from binelek.identity.models import Tenant
@@ -19,6 +20,7 @@ from binelek.search.demo_documents import seed_demo_documents
 
 DEMO_PASSWORD = "northwind-roastery-demo"
 DEMO_COMPANY = "Northwind Coffee Roasters"
+DEMO_TIMEZONE = "America/Los_Angeles"  # the roaster is in Portland, Oregon
 DEMO_PEOPLE = (
     ("admin", "owner@northwind-coffee.example", "Maya Okafor"),
     ("member", "ops@northwind-coffee.example", "Luis Fernández"),
@@ -49,6 +51,7 @@ async def seed(
                 size="11-50",
                 address="18 Harbor Street, Portland, OR 97209, USA",
                 plan="pro",
+                settings={"timezone": DEMO_TIMEZONE},
             )
             session.add(tenant)
             await session.flush()
@@ -64,6 +67,7 @@ async def seed(
                 )
                 people.append(person)
             await seed_demo_documents(session, tenant.id, created_by=people[0].id)
+            await foundry.install_templates(session, tenant.id, created_by=people[0].id)
             tenant_id = tenant.id
         # The tenant is committed now: the importer works in transactions of its own.
         await load_business_data(db, tenant_id, scale=settings.demo_scale, progress=progress)

@@ -54,6 +54,7 @@ from binelek.connectors.rows import (
     RowError,
     natural_key,
 )
+from binelek.kit import dataversion
 from binelek.kit.auth import Principal
 from binelek.kit.db import Database, utcnow
 from binelek.kit.errors import ProblemError, ValidationFailed
@@ -214,6 +215,8 @@ async def _import_batch(
         if target.event is not None:
             events = [target.event(row_id, values) for row_id, values in outcome.created]
             await emit_all(conn, tenant_id, [event for event in events if event is not None])
+        if resolved:
+            await dataversion.bump(conn, tenant_id)
         result.rows_imported += len(resolved)
         result.rows_created += len(outcome.created)
         result.rows_updated += outcome.updated
@@ -838,6 +841,7 @@ async def delete_connection(
     else:
         rows_deleted = await repository.delete_rows(session, principal.tenant_id, connection_id)
         await session.delete(connection)
+        await dataversion.bump(session, principal.tenant_id)
     audit.record_for(
         session,
         principal,

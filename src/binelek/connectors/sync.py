@@ -44,7 +44,7 @@ from binelek.connectors.models import (
     SyncState,
 )
 from binelek.connectors.repository import table_of
-from binelek.kit import outbox
+from binelek.kit import dataversion, outbox
 from binelek.kit.crypto import Encryptor
 from binelek.kit.db import Database, utcnow
 from binelek.kit.settings import Settings
@@ -134,6 +134,8 @@ async def write_page(
     for entity, source_ids in page.deleted.items():
         if source_ids:
             counts.deleted += await _delete(conn, ENTITY_TABLES[entity], tenant_id, connection_id, source_ids)
+    if page.records or page.deleted:
+        await dataversion.bump(conn, tenant_id)
     return counts
 
 

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, TypeDecorator, Uuid, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -170,6 +171,20 @@ class Database:
         await self.engine.dispose()
 
 
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _sqlite_local_time(stored: str | None, timezone: str) -> str | None:
+    """SQLite has no time zones: the wall-clock time in `timezone` of a stored (naive UTC) timestamp,
+    for grouping by the tenant's local day, week or month."""
+    if stored is None:
+        return None
+    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(_zone(timezone))
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
@@ -182,6 +197,7 @@ def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            dbapi_connection.create_function("bk_local", 2, _sqlite_local_time, deterministic=True)
 
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -1,0 +1,78 @@
+"""Tenant-scoped reads and writes of dashboards, widgets and custom metrics."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from binelek.foundry.models import CustomMetric, Dashboard, Widget
+from binelek.identity.models import Tenant
+from binelek.kit.errors import ResourceNotFound
+
+
+async def tenant_settings(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, object]:
+    settings = (
+        await session.execute(select(Tenant.settings).where(Tenant.id == tenant_id))
+    ).scalar_one_or_none()
+    return dict(settings or {})
+
+
+async def custom_metrics(session: AsyncSession, tenant_id: uuid.UUID) -> Sequence[CustomMetric]:
+    statement = select(CustomMetric).where(CustomMetric.tenant_id == tenant_id).order_by(CustomMetric.name)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def custom_metric(session: AsyncSession, tenant_id: uuid.UUID, metric_id: uuid.UUID) -> CustomMetric:
+    metric = (
+        await session.execute(
+            select(CustomMetric).where(CustomMetric.tenant_id == tenant_id, CustomMetric.id == metric_id)
+        )
+    ).scalar_one_or_none()
+    if metric is None:
+        raise ResourceNotFound("No such custom metric.")
+    return metric
+
+
+async def dashboards(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[Dashboard, int]]:
+    counts = (
+        select(Widget.dashboard_id, func.count().label("widgets"))
+        .where(Widget.tenant_id == tenant_id)
+        .group_by(Widget.dashboard_id)
+        .subquery()
+    )
+    statement = (
+        select(Dashboard, func.coalesce(counts.c.widgets, 0))
+        .outerjoin(counts, counts.c.dashboard_id == Dashboard.id)
+        .where(Dashboard.tenant_id == tenant_id)
+        .order_by(Dashboard.is_default.desc(), Dashboard.name)
+    )
+    return [(dashboard, int(count)) for dashboard, count in (await session.execute(statement)).all()]
+
+
+async def dashboard(session: AsyncSession, tenant_id: uuid.UUID, dashboard_id: uuid.UUID) -> Dashboard:
+    found = (
+        await session.execute(
+            select(Dashboard)
+            .where(Dashboard.tenant_id == tenant_id, Dashboard.id == dashboard_id)
+            .options(selectinload(Dashboard.widgets))
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise ResourceNotFound("No such dashboard.")
+    return found
+
+
+async def clear_default(session: AsyncSession, tenant_id: uuid.UUID, keep: uuid.UUID | None) -> None:
+    statement = update(Dashboard).where(Dashboard.tenant_id == tenant_id, Dashboard.is_default.is_(True))
+    if keep is not None:
+        statement = statement.where(Dashboard.id != keep)
+    await session.execute(statement.values(is_default=False).execution_options(synchronize_session=False))
+
+
+async def dashboard_names(session: AsyncSession, tenant_id: uuid.UUID) -> set[str]:
+    names = await session.execute(select(Dashboard.name).where(Dashboard.tenant_id == tenant_id))
+    return set(names.scalars().all())
