@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import calendar
+import json
 import operator
 import uuid
 from collections.abc import Callable, Sequence
@@ -219,8 +220,9 @@ class MeasureGroup:
     """Measures read by one statement: same entity, same extra filters, same period handling."""
 
     entity: str
-    filters: tuple[Filter, ...]
+    filters_key: str  # the filters, as JSON: pydantic filters are not hashable
     snapshot: bool
+    filters: tuple[Filter, ...] = field(default=(), compare=False, hash=False)
 
 
 @dataclass(slots=True)
@@ -232,8 +234,8 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-def _filter_key(filters: Sequence[Filter]) -> tuple[Filter, ...]:
-    return tuple(filters)
+def _filters_key(filters: Sequence[Filter]) -> str:
+    return json.dumps([item.model_dump(mode="json") for item in filters], sort_keys=True)
 
 
 def plan_query(
@@ -259,7 +261,7 @@ def plan_query(
             measure = semantic.MEASURES.get(variable)
             if measure is None:
                 raise QueryInvalid(f"The formula of {metric.label!r} uses an unknown measure {variable!r}.")
-            group = MeasureGroup(measure.entity, metric.filters, metric.snapshot)
+            group = MeasureGroup(measure.entity, _filters_key(metric.filters), metric.snapshot, metric.filters)
             names = plan.groups.setdefault(group, [])
             if variable not in names:
                 names.append(variable)
