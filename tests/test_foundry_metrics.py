@@ -20,24 +20,56 @@ NOW = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
 BASE = "/api/modules/mini-foundry"
 
 PRODUCTS = [
-    {"sku": "BEAN-1", "name": "House Blend", "category": "blends", "price": "20.00", "cost": "8.00",
-     "currency": "USD", "inventory": "5"},
-    {"sku": "MUG-1", "name": "Enamel Mug", "category": "gear", "price": "15.00", "cost": "",
-     "currency": "USD", "inventory": "0"},
+    {
+        "sku": "BEAN-1",
+        "name": "House Blend",
+        "category": "blends",
+        "price": "20.00",
+        "cost": "8.00",
+        "currency": "USD",
+        "inventory": "5",
+    },
+    {
+        "sku": "MUG-1",
+        "name": "Enamel Mug",
+        "category": "gear",
+        "price": "15.00",
+        "cost": "",
+        "currency": "USD",
+        "inventory": "0",
+    },
 ]
 CUSTOMERS = [
-    {"email": "ana@example.com", "name": "Ana Lima", "country": "Portugal", "city": "Lisbon",
-     "created_at": "2026-01-05T10:00:00-08:00"},
-    {"email": "bo@example.com", "name": "Bo Berg", "country": "Sweden", "city": "Malmö",
-     "created_at": "2026-02-03T10:00:00-08:00"},
+    {
+        "email": "ana@example.com",
+        "name": "Ana Lima",
+        "country": "Portugal",
+        "city": "Lisbon",
+        "created_at": "2026-01-05T10:00:00-08:00",
+    },
+    {
+        "email": "bo@example.com",
+        "name": "Bo Berg",
+        "country": "Sweden",
+        "city": "Malmö",
+        "created_at": "2026-02-03T10:00:00-08:00",
+    },
 ]
 
 
 def _order(number: str, email: str, placed: str, status: str, total: str, channel: str) -> dict[str, str]:
     return {
-        "order_number": number, "customer_email": email, "placed_at": placed, "status": status,
-        "currency": "USD", "subtotal": total, "discount": "0.00", "tax": "0.00", "shipping": "0.00",
-        "total": total, "channel": channel,
+        "order_number": number,
+        "customer_email": email,
+        "placed_at": placed,
+        "status": status,
+        "currency": "USD",
+        "subtotal": total,
+        "discount": "0.00",
+        "tax": "0.00",
+        "shipping": "0.00",
+        "total": total,
+        "channel": channel,
     }
 
 
@@ -60,27 +92,80 @@ ITEMS = [
     {"order_number": "1005", "sku": "BEAN-1", "quantity": "1", "unit_price": "20.00"},
 ]
 PAYMENTS = [
-    {"order_number": "1003", "amount": "60.00", "currency": "USD", "status": "succeeded", "method": "card",
-     "paid_at": "2026-02-14T12:00:00-08:00"},
-    {"order_number": "1003", "amount": "60.00", "currency": "USD", "status": "refunded", "method": "card",
-     "paid_at": "2026-02-16T12:00:00-08:00"},
+    {
+        "order_number": "1003",
+        "amount": "60.00",
+        "currency": "USD",
+        "status": "succeeded",
+        "method": "card",
+        "paid_at": "2026-02-14T12:00:00-08:00",
+    },
+    {
+        "order_number": "1003",
+        "amount": "60.00",
+        "currency": "USD",
+        "status": "refunded",
+        "method": "card",
+        "paid_at": "2026-02-16T12:00:00-08:00",
+    },
 ]
 INVOICES = [
-    {"invoice_number": "INV-1", "customer_email": "bo@example.com", "issued_at": "2026-02-21",
-     "due_at": "2026-03-01", "total": "35.00", "balance": "35.00", "status": "open"},
-    {"invoice_number": "INV-2", "customer_email": "ana@example.com", "issued_at": "2026-03-01",
-     "due_at": "2026-03-31", "total": "80.00", "balance": "30.00", "status": "open"},
+    {
+        "invoice_number": "INV-1",
+        "customer_email": "bo@example.com",
+        "issued_at": "2026-02-21",
+        "due_at": "2026-03-01",
+        "total": "35.00",
+        "balance": "35.00",
+        "status": "open",
+    },
+    {
+        "invoice_number": "INV-2",
+        "customer_email": "ana@example.com",
+        "issued_at": "2026-03-01",
+        "due_at": "2026-03-31",
+        "total": "80.00",
+        "balance": "30.00",
+        "status": "open",
+    },
 ]
 DEALS = [
-    {"deal_name": "Café A", "company": "Café A", "contact_email": "", "pipeline": "Wholesale",
-     "stage": "closed_won", "amount": "1000.00", "currency": "USD", "close_date": "2026-02-10",
-     "owner_email": "", "created_at": ""},
-    {"deal_name": "Café B", "company": "Café B", "contact_email": "", "pipeline": "Wholesale",
-     "stage": "closed_lost", "amount": "500.00", "currency": "USD", "close_date": "2026-02-11",
-     "owner_email": "", "created_at": ""},
-    {"deal_name": "Café C", "company": "Café C", "contact_email": "", "pipeline": "Wholesale",
-     "stage": "proposal", "amount": "700.00", "currency": "USD", "close_date": "2026-04-01",
-     "owner_email": "", "created_at": ""},
+    {
+        "deal_name": "Café A",
+        "company": "Café A",
+        "contact_email": "",
+        "pipeline": "Wholesale",
+        "stage": "closed_won",
+        "amount": "1000.00",
+        "currency": "USD",
+        "close_date": "2026-02-10",
+        "owner_email": "",
+        "created_at": "",
+    },
+    {
+        "deal_name": "Café B",
+        "company": "Café B",
+        "contact_email": "",
+        "pipeline": "Wholesale",
+        "stage": "closed_lost",
+        "amount": "500.00",
+        "currency": "USD",
+        "close_date": "2026-02-11",
+        "owner_email": "",
+        "created_at": "",
+    },
+    {
+        "deal_name": "Café C",
+        "company": "Café C",
+        "contact_email": "",
+        "pipeline": "Wholesale",
+        "stage": "proposal",
+        "amount": "700.00",
+        "currency": "USD",
+        "close_date": "2026-04-01",
+        "owner_email": "",
+        "created_at": "",
+    },
 ]
 
 
@@ -129,8 +214,16 @@ async def test_order_metrics_follow_their_definitions(state: AppState, shop: dic
     result = await _query(
         state,
         tenant,
-        metrics=["revenue", "orders", "average_order_value", "refunds", "net_revenue", "refund_rate", "customers",
-                 "returning_customer_rate"],
+        metrics=[
+            "revenue",
+            "orders",
+            "average_order_value",
+            "refunds",
+            "net_revenue",
+            "refund_rate",
+            "customers",
+            "returning_customer_rate",
+        ],
         time_range=FEBRUARY,
     )
     # 1003 (60) + 1005 (35); 1004 was cancelled. The refunded payment row is the refund.
@@ -169,7 +262,7 @@ async def test_product_breakdowns_use_line_totals(state: AppState, shop: dict[st
         time_range=FEBRUARY,
     )
     rows = {row[0]: row[1:] for row in result.rows}
-    # blends: 3×20 (1003) + 1×20 (1005); cost 8 a bag → margin (80 − 32) / 80. Gear has no cost.
+    # blends: 3x20 (1003) + 1x20 (1005); cost 8 a bag → margin (80 - 32) / 80. Gear has no cost.
     assert rows["blends"] == [80.0, 4.0, pytest.approx(0.6)]
     assert rows["gear"] == [15.0, 1.0, None]
     assert any("product sales" in note for note in result.notes)
@@ -241,7 +334,9 @@ async def test_invalid_queries_are_problems(client: httpx.AsyncClient, shop: dic
     assert malformed.status_code == 422
 
 
-async def test_drill_down_lists_the_rows_behind_a_number(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+async def test_drill_down_lists_the_rows_behind_a_number(
+    client: httpx.AsyncClient, shop: dict[str, Any]
+) -> None:
     owner: Account = shop["owner"]
     response = await client.post(
         f"{BASE}/metrics/drill-down",
@@ -263,7 +358,9 @@ async def test_drill_down_lists_the_rows_behind_a_number(client: httpx.AsyncClie
     )
     # As of the real today both invoices are past due; drill-down lists exactly the overdue ones.
     assert sorted(row[0] for row in overdue.json()["rows"]) == ["INV-1", "INV-2"]
-    paid_too = await client.post(f"{BASE}/metrics/drill-down", json={"metric": "invoiced"}, headers=owner.headers)
+    paid_too = await client.post(
+        f"{BASE}/metrics/drill-down", json={"metric": "invoiced"}, headers=owner.headers
+    )
     assert paid_too.json()["total"] == 2
 
 
@@ -286,10 +383,12 @@ async def test_custom_metrics(client: httpx.AsyncClient, shop: dict[str, Any]) -
         json={"metrics": ["web_net_per_order"], "time_range": {"start": "2026-02-01", "end": "2026-02-28"}},
         headers=owner.headers,
     )
-    assert result.json()["totals"] == {"web_net_per_order": 0.0}  # (60 − 60) / 1
+    assert result.json()["totals"] == {"web_net_per_order": 0.0}  # (60 - 60) / 1
     for formula in ("__import__('os')", "revenue ** 2", "order_total +", "unknown_measure / 2"):
         bad = await client.post(
-            f"{BASE}/metrics/custom", json={**body, "name": "bad_one", "formula": formula}, headers=owner.headers
+            f"{BASE}/metrics/custom",
+            json={**body, "name": "bad_one", "formula": formula},
+            headers=owner.headers,
         )
         assert_problem(bad, 422, "VALIDATION_ERROR")
     viewer_try = await client.post(
@@ -298,9 +397,7 @@ async def test_custom_metrics(client: httpx.AsyncClient, shop: dict[str, Any]) -
     assert_problem(viewer_try, 403, "PERMISSION_DENIED")
     catalog = (await client.get(f"{BASE}/metrics", headers=shop["viewer"].headers)).json()
     assert "web_net_per_order" in {metric["name"] for metric in catalog["metrics"]}
-    removed = await client.delete(
-        f"{BASE}/metrics/custom/{created.json()['id']}", headers=owner.headers
-    )
+    removed = await client.delete(f"{BASE}/metrics/custom/{created.json()['id']}", headers=owner.headers)
     assert removed.status_code == 204
 
 
@@ -308,12 +405,19 @@ async def test_dashboards_from_templates(client: httpx.AsyncClient, shop: dict[s
     member: Account = shop["member"]
     templates = (await client.get(f"{BASE}/dashboards/templates", headers=member.headers)).json()
     assert {item["name"] for item in templates} == {
-        "sales_overview", "customer_analytics", "inventory_status", "financial_health"
+        "sales_overview",
+        "customer_analytics",
+        "inventory_status",
+        "financial_health",
     }
     created = await client.post(
         f"{BASE}/dashboards",
-        json={"name": "Sales", "template": "sales_overview", "is_default": True,
-              "date_range": {"start": "2026-02-01", "end": "2026-02-28"}},
+        json={
+            "name": "Sales",
+            "template": "sales_overview",
+            "is_default": True,
+            "date_range": {"start": "2026-02-01", "end": "2026-02-28"},
+        },
         headers=member.headers,
     )
     assert created.status_code == 201, created.text
@@ -337,7 +441,9 @@ async def test_dashboards_from_templates(client: httpx.AsyncClient, shop: dict[s
     moved = dict(dashboard)
     for key in ("id", "template", "created_at", "updated_at"):
         moved.pop(key)
-    moved["widgets"] = [{**w, "layout": {**w["layout"], "y": w["layout"]["y"] + 2}} for w in dashboard["widgets"]]
+    moved["widgets"] = [
+        {**w, "layout": {**w["layout"], "y": w["layout"]["y"] + 2}} for w in dashboard["widgets"]
+    ]
     moved["widgets"].pop()  # remove the map
     saved = await client.put(f"{BASE}/dashboards/{dashboard['id']}", json=moved, headers=member.headers)
     assert saved.status_code == 200, saved.text
@@ -370,9 +476,7 @@ async def test_cache_follows_the_data(
     assert second.json()["totals"] == {"orders": 5.0}
 
 
-async def test_tenants_never_see_each_others_numbers(
-    client: httpx.AsyncClient, shop: dict[str, Any]
-) -> None:
+async def test_tenants_never_see_each_others_numbers(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
     stranger = await register(client, company="Other Roasters")
     result = await client.post(
         f"{BASE}/metrics/query", json={"metrics": ["revenue", "orders"]}, headers=stranger.headers

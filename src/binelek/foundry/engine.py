@@ -261,7 +261,9 @@ def plan_query(
             measure = semantic.MEASURES.get(variable)
             if measure is None:
                 raise QueryInvalid(f"The formula of {metric.label!r} uses an unknown measure {variable!r}.")
-            group = MeasureGroup(measure.entity, _filters_key(metric.filters), metric.snapshot, metric.filters)
+            group = MeasureGroup(
+                measure.entity, _filters_key(metric.filters), metric.snapshot, metric.filters
+            )
             names = plan.groups.setdefault(group, [])
             if variable not in names:
                 names.append(variable)
@@ -323,6 +325,9 @@ class Context:
     timezone: str
     tenant_id: uuid.UUID
     now: datetime
+    # Rows of statements already run for this request, by their SQL: dashboards repeat themselves
+    # (a KPI's sparkline and a line chart of the same metric are one statement).
+    memo: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def clock(self) -> Clock:
@@ -416,7 +421,9 @@ def measure_statement(
     for filter_ in (*filters, *group.filters):
         if filter_.dimension in available:
             conditions.append(_filter_clause(entity, filter_, ctx))
-    statement = select(*dims, *aggregates).select_from(entity.source).where(and_(*conditions))
+    used = entities.tables_in(*dims, *aggregates, *conditions)
+    source = entities.pruned(entity.source, used)
+    statement = select(*dims, *aggregates).select_from(source).where(and_(*conditions))
     if dims:
         statement = statement.group_by(*[literal_column(f"d{index}") for index in range(len(dims))])
     return statement
@@ -461,6 +468,7 @@ Key = tuple[Any, ...]
 class Computed:
     rows: dict[Key, dict[str, float | None]]  # dimension values → metric → value
     sql: list[str]
+    measured: dict[MeasureGroup, dict[Key, dict[str, float]]] = field(default_factory=dict)
 
 
 def _number(value: Any) -> float:
@@ -490,15 +498,25 @@ async def compute(
     filters: Sequence[Filter],
     period: ResolvedRange,
     ctx: Context,
+    reuse: dict[MeasureGroup, dict[Key, dict[str, float]]] | None = None,
 ) -> Computed:
+    """Each measure group's statement (or `reuse`d measures), joined on the dimension values, with
+    every metric's formula evaluated per row."""
     measured: dict[MeasureGroup, dict[Key, dict[str, float]]] = {}
     sql: list[str] = []
     for group, measures in plan.groups.items():
+        if reuse is not None and group in reuse:
+            measured[group] = reuse[group]
+            continue
         statement = measure_statement(group, measures, dimensions, filters, period, ctx)
-        sql.append(render_sql(statement, ctx))
-        result = await session.execute(statement, ctx.params())
+        rendered = render_sql(statement, ctx)
+        sql.append(rendered)
+        fetched = ctx.memo.get(rendered)
+        if fetched is None:
+            fetched = list((await session.execute(statement, ctx.params())).all())
+            ctx.memo[rendered] = fetched
         per_key: dict[Key, dict[str, float]] = {}
-        for row in result.all():
+        for row in fetched:
             key = tuple(_dimension_value(name, row[index]) for index, name in enumerate(dimensions))
             aggregates = row[len(dimensions) :]
             per_key[key] = {name: _number(aggregates[index]) for index, name in enumerate(measures)}
@@ -518,7 +536,33 @@ async def compute(
                 variables[variable] = measured[group].get(key, {}).get(measure, 0.0)
             values[metric.name] = evaluate(parse_formula(metric.formula), variables)
         rows[key] = values
-    return Computed(rows, sql)
+    return Computed(rows, sql, measured)
+
+
+def _additive(measures: list[str]) -> bool:
+    return all(semantic.MEASURES[name].aggregate in ("sum", "count") for name in measures)
+
+
+async def compute_totals(
+    session: AsyncSession,
+    plan: Plan,
+    by_dimension: Computed,
+    filters: Sequence[Filter],
+    period: ResolvedRange,
+    ctx: Context,
+) -> Computed:
+    """Each metric over the whole period. Sums and counts add up from the rows already read; only
+    groups with distinct counts need a statement of their own."""
+    reuse: dict[MeasureGroup, dict[Key, dict[str, float]]] = {}
+    for group, measures in plan.groups.items():
+        if not _additive(measures):
+            continue
+        summed = dict.fromkeys(measures, 0.0)
+        for values in by_dimension.measured.get(group, {}).values():
+            for name in measures:
+                summed[name] += values.get(name, 0.0)
+        reuse[group] = {(): summed}
+    return await compute(session, plan, [], filters, period, ctx, reuse=reuse)
 
 
 def _months(dimensions: list[str], period: ResolvedRange) -> float:

@@ -29,7 +29,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
-from sqlalchemy.sql.expression import FromClause
+from sqlalchemy.sql.expression import FromClause, Join
+from sqlalchemy.sql.util import find_tables
 
 from binelek.connectors import models as business
 from binelek.foundry import semantic
@@ -417,6 +418,24 @@ def hour_of_day(column: ColumnExpr, dialect: str, timezone: str) -> ColumnExpr:
     if dialect == "postgresql":
         return cast(func.extract("hour", local), Integer)
     return cast(func.strftime("%H", local), Integer)
+
+
+def tables_in(*clauses: Any) -> set[Any]:
+    found: set[Any] = set()
+    for clause in clauses:
+        found.update(find_tables(clause, check_columns=True, include_aliases=True))
+    return found
+
+
+def pruned(source: FromClause, used: set[Any]) -> FromClause:
+    """The FROM without the outer joins nothing uses. Every outer join here is to a row by its primary
+    key, so dropping an unused one never changes which rows or how many."""
+    if not isinstance(source, Join):
+        return source
+    if source.isouter and not (tables_in(source.right) & used):
+        return pruned(source.left, used)
+    needed = used | tables_in(source.onclause)
+    return Join(pruned(source.left, needed), source.right, source.onclause, isouter=source.isouter)
 
 
 def then(condition: ColumnExpr | None, value: ColumnExpr) -> ColumnExpr:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from binelek.connectors.models import Order, Product
 from binelek.foundry.models import CustomMetric, Dashboard, Widget
 from binelek.identity.models import Tenant
 from binelek.kit.errors import ResourceNotFound
@@ -76,3 +77,12 @@ async def clear_default(session: AsyncSession, tenant_id: uuid.UUID, keep: uuid.
 async def dashboard_names(session: AsyncSession, tenant_id: uuid.UUID) -> set[str]:
     names = await session.execute(select(Dashboard.name).where(Dashboard.tenant_id == tenant_id))
     return set(names.scalars().all())
+
+
+async def main_currency(session: AsyncSession, tenant_id: uuid.UUID) -> str | None:
+    catalogue = await session.scalar(select(Product.currency).where(Product.tenant_id == tenant_id).limit(1))
+    if catalogue is not None:
+        return catalogue
+    return await session.scalar(
+        select(Order.currency).where(Order.tenant_id == tenant_id).order_by(Order.placed_at.desc()).limit(1)
+    )

@@ -60,6 +60,7 @@ PRESETS = [
     "all_time",
 ]
 CACHE_VERSION = "1"
+CURRENCY_MEMO = "\x00currency"
 
 
 async def tenant_timezone(session: AsyncSession, tenant_id: uuid.UUID) -> str:
@@ -237,12 +238,14 @@ async def run_query(
     cache: JsonCache | None = None,
     custom: dict[str, engine.ResolvedMetric] | None = None,
     version: int | None = None,
+    memo: dict[str, list[Any]] | None = None,
 ) -> QueryResult:
     ctx = Context(
         dialect=_dialect(session),
         timezone=timezone or await tenant_timezone(session, tenant_id),
         tenant_id=tenant_id,
         now=now or datetime.now(UTC),
+        memo={} if memo is None else memo,
     )
     period = engine.resolve_range(query.time_range, ctx.timezone, ctx.now)
     key: str | None = None
@@ -276,7 +279,7 @@ async def _execute(
     rows = [_rounded_row(row, len(query.dimensions)) for row in rows[: query.limit]]
     sql = list(computed.sql)
     if query.dimensions:
-        totals_computed = await engine.compute(session, plan, [], query.filters, period, ctx)
+        totals_computed = await engine.compute_totals(session, plan, computed, query.filters, period, ctx)
         totals = _totals(totals_computed, plan)
     else:
         totals = _totals(computed, plan)
@@ -291,7 +294,10 @@ async def _execute(
             previous_rows = engine.ordered_rows(previous_computed, query, plan)[: query.limit]
             if query.dimensions:
                 previous_totals = _totals(
-                    await engine.compute(session, plan, [], query.filters, previous, ctx), plan
+                    await engine.compute_totals(
+                        session, plan, previous_computed, query.filters, previous, ctx
+                    ),
+                    plan,
                 )
             else:
                 previous_totals = _totals(previous_computed, plan)
@@ -324,19 +330,13 @@ def _rounded_row(row: list[Any], dimension_count: int) -> list[Any]:
 
 
 async def _currency(session: AsyncSession, ctx: Context) -> str | None:
-    """The tenant's main currency: the one most of its orders use."""
-    from sqlalchemy import func, select
-
-    from binelek.connectors.models import Order
-
-    statement = (
-        select(Order.currency)
-        .where(Order.tenant_id == ctx.tenant_id)
-        .group_by(Order.currency)
-        .order_by(func.count().desc())
-        .limit(1)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    """The tenant's currency: its catalogue's, else its latest order's (both cheap, indexed reads)."""
+    remembered = ctx.memo.get(CURRENCY_MEMO)
+    if remembered is not None:
+        return remembered[0] if remembered else None
+    currency = await repository.main_currency(session, ctx.tenant_id)
+    ctx.memo[CURRENCY_MEMO] = [currency] if currency else []
+    return currency
 
 
 async def drill_down(
@@ -580,6 +580,7 @@ async def dashboard_data(
         if hit is not None:
             return DashboardDataOut.model_validate(hit)
     custom = await custom_metrics(session, tenant_id)
+    memo: dict[str, list[Any]] = {}
     widgets: list[WidgetDataOut] = []
     for widget in dashboard.widgets:
         query = widget_query(widget, dashboard, range_override, compare)
@@ -593,6 +594,7 @@ async def dashboard_data(
                 cache=cache,
                 custom=custom,
                 version=version,
+                memo=memo,
             )
             widgets.append(WidgetDataOut(widget_id=widget.id, result=result))
         except ProblemError as error:
