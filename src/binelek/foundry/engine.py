@@ -268,6 +268,7 @@ def plan_query(
             if variable not in names:
                 names.append(variable)
             plan.sources[metric.name][variable] = (group, variable)
+    _widen(plan)
     for group in plan.groups:
         available = set(semantic.entity_dimensions(group.entity))
         for dimension in query.dimensions:
@@ -290,6 +291,17 @@ def plan_query(
     ):
         plan.notes.append("By product or category, revenue is product sales (line totals).")
     return plan
+
+
+def _widen(plan: Plan) -> None:
+    """Read every cheap measure of an entity along with the requested ones: a dashboard's widgets then
+    ask identical statements (revenue by day, orders by day, average order value by day are one
+    statement) and the request's memo answers all but the first."""
+    for group, names in plan.groups.items():
+        for name, measure in semantic.MEASURES.items():
+            if measure.entity == group.entity and measure.cheap and name not in names:
+                names.append(name)
+        names.sort()
 
 
 def _entity_label(entity: str) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
@@ -12,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from binelek.connectors.models import Order, Product
 from binelek.foundry.models import CustomMetric, Dashboard, Widget
 from binelek.identity.models import Tenant
+from binelek.kit.dataversion import DataVersion
 from binelek.kit.errors import ResourceNotFound
 
 
@@ -85,4 +89,39 @@ async def main_currency(session: AsyncSession, tenant_id: uuid.UUID) -> str | No
         return catalogue
     return await session.scalar(
         select(Order.currency).where(Order.tenant_id == tenant_id).order_by(Order.placed_at.desc()).limit(1)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardHeader:
+    updated_at: datetime
+    date_range: dict[str, Any]
+    compare: str | None
+    timezone: object
+    version: int
+
+
+async def dashboard_header(
+    session: AsyncSession, tenant_id: uuid.UUID, dashboard_id: uuid.UUID
+) -> DashboardHeader:
+    """What a dashboard's cache key needs, in one round trip: its period and last change, the
+    tenant's time zone and data version."""
+    statement = (
+        select(
+            Dashboard.updated_at,
+            Dashboard.date_range,
+            Dashboard.compare,
+            Tenant.settings,
+            func.coalesce(DataVersion.version, 0),
+        )
+        .join(Tenant, Tenant.id == Dashboard.tenant_id)
+        .outerjoin(DataVersion, DataVersion.tenant_id == Dashboard.tenant_id)
+        .where(Dashboard.tenant_id == tenant_id, Dashboard.id == dashboard_id)
+    )
+    row = (await session.execute(statement)).first()
+    if row is None:
+        raise ResourceNotFound("No such dashboard.")
+    updated_at, date_range, compare, settings, version = row
+    return DashboardHeader(
+        updated_at, dict(date_range or {}), compare, (settings or {}).get("timezone"), int(version)
     )

@@ -41,6 +41,11 @@ class Measure:
     column: str | None = None
     where: str | None = None  # a named condition of the entity (engine.CONDITIONS)
 
+    @property
+    def cheap(self) -> bool:
+        """Costs little beside the scan a statement does anyway (not a distinct count)."""
+        return self.aggregate != "count_distinct"
+
 
 @dataclass(frozen=True, slots=True)
 class Metric:
