@@ -22,6 +22,9 @@ from binelek.ai.router import query_router as ai_query_router
 from binelek.ai.router import router as ai_router
 from binelek.audit.router import router as audit_router
 from binelek.connectors.router import router as connectors_router
+from binelek.foundry.datasources_router import router as foundry_datasources_router
+from binelek.foundry.exports_router import router as foundry_exports_router
+from binelek.foundry.insights_router import router as foundry_insights_router
 from binelek.foundry.router import router as foundry_router
 from binelek.identity import service as identity_service
 from binelek.identity.resolver import IdentityResolver
@@ -136,6 +139,9 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         *search_routers,
         connectors_router,
         foundry_router,
+        foundry_datasources_router,
+        foundry_exports_router,
+        foundry_insights_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import structlog
+from pydantic_ai import Agent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from binelek.ai.models import Conversation, LlmApiKey, LlmSettings
+from binelek.ai.agent import _estimated_cost
+from binelek.ai.models import AiUsage, Conversation, LlmApiKey, LlmSettings
 from binelek.ai.providers import PROVIDERS, KeyCheck, check_key
-from binelek.ai.query_service import month_start
+from binelek.ai.query_service import _candidates, _check_budget, _failed, month_start
+from binelek.ai.remote import classify_failure, describe_failure
 from binelek.ai.repository import (
     ConversationRepository,
     LlmApiKeyRepository,
@@ -23,7 +27,9 @@ from binelek.ai.schemas import (
     LlmApiKeyIn,
     LlmSettingsBody,
     MessageOut,
+    ModuleName,
     ProviderOut,
+    QueryIn,
     UsageDay,
     UsageReport,
 )
@@ -34,6 +40,9 @@ from binelek.kit.db import utcnow
 from binelek.kit.errors import ValidationFailed
 from binelek.kit.pagination import PageParams
 from binelek.kit.request_meta import RequestMeta
+from binelek.kit.state import AppState
+
+log = structlog.get_logger(__name__)
 
 
 async def list_providers(session: AsyncSession) -> list[ProviderOut]:
@@ -194,3 +203,65 @@ async def delete_conversation(
 ) -> None:
     conversations = ConversationRepository(session)
     await conversations.delete(await conversations.owned(conversation_id, principal.actor_id))
+
+
+async def complete_json(
+    state: AppState,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    system: str,
+    prompt: str,
+    module: ModuleName,
+    now: datetime,
+    timezone: str,
+) -> tuple[str, str] | None:
+    """One plain completion (no tools) from the remote model the tenant chose for `module`, under the
+    agent's rules: the fallback provider on failure, the monthly budget, usage metered; returns
+    (the model's text, unparsed; the provider that answered).
+
+    None when no remote provider is usable (the tenant uses the built-in offline engine, or its chosen
+    provider has no key): the caller answers without a model. Usage is written in a session of its
+    own, so it counts even when the caller's request fails afterwards; call this before writing in
+    `session` (SQLite has one writer at a time)."""
+    settings = await LlmSettingsRepository(session).current() or LlmSettings()
+    # _candidates reads the module alone; the query is only there to make a valid request.
+    request = QueryIn(query=prompt.strip()[:1000] or "question", module=module)
+    candidates = await _candidates(state, session, settings, request, now=now, timezone=timezone)
+    usable = [c for c in candidates if c.provider != "local" and c.model is not None]
+    if not usable:
+        return None
+    await _check_budget(session, settings, usable[0].provider)
+    cause = "provider_error"
+    for candidate in usable:
+        assert candidate.model is not None  # filtered above
+        agent: Agent[None, str] = Agent(candidate.model, instructions=system, retries=0)
+        metered = AiUsage(
+            actor_id=principal.actor_id,
+            provider=candidate.provider,
+            model=candidate.model_name,
+            module=module,
+        )
+        reply: tuple[str, str] | None = None
+        try:
+            result = await agent.run(prompt, model_settings={"temperature": 0.0})
+        except Exception as exc:
+            cause = classify_failure(exc)
+            log.warning(
+                "ai_completion_failed",
+                provider=candidate.provider,
+                model=candidate.model_name,
+                failure=describe_failure(exc),  # built from the error's type and codes, never its text
+            )
+            metered.outcome = "failed"
+        else:
+            reply = (str(result.output), candidate.provider)
+            metered.prompt_tokens = result.usage.input_tokens
+            metered.completion_tokens = result.usage.output_tokens
+            metered.cost_usd = _estimated_cost(result.new_messages())
+            metered.outcome = "ok"
+        async with state.db.session(tenant_id=principal.tenant_id) as metering:
+            UsageRepository(metering).add(metered)
+        if reply is not None:
+            return reply
+    raise _failed(usable[-1].provider, cause)

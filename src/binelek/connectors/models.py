@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from binelek.kit.crypto import encrypted_column
 from binelek.kit.db import Base, IdMixin, JSONType, TenantMixin, TimestampMixin, utcnow
 
 MONEY = Numeric(18, 4)
@@ -63,6 +64,9 @@ class ConnectionCredential(IdMixin, TenantMixin, Base):
     refresh_expires_at: Mapped[datetime | None] = mapped_column()
     version: Mapped[int] = mapped_column(Integer(), default=1)  # +1 on every refresh
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+encrypted_column(ConnectionCredential.secret_encrypted)
 
 
 class OAuthState(IdMixin, TenantMixin, Base):

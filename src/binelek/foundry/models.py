@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from binelek.kit.crypto import encrypted_column
 from binelek.kit.db import Base, IdMixin, TenantMixin, TimestampMixin, utcnow
 
 NAME_MAX = 200
@@ -79,6 +80,9 @@ class ExternalDatabase(IdMixin, TimestampMixin, TenantMixin, Base):
     schema_snapshot: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     introspected_at: Mapped[datetime | None] = mapped_column()
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+encrypted_column(ExternalDatabase.url_encrypted)
 
 
 class Insight(IdMixin, TenantMixin, Base):

@@ -127,6 +127,26 @@ class AiProviderNotConfigured(ProblemError):
     status, code = 409, "AI_PROVIDER_NOT_CONFIGURED"
 
 
+class SqlRejected(ProblemError):
+    """SQL (from a model) that the guard refuses to run; `cause` says why, e.g. "table_not_allowed"."""
+
+    status, code = 422, "SQL_REJECTED"
+
+    def __init__(self, detail: str, *, reason: str) -> None:
+        super().__init__(detail, cause=reason)
+        self.reason = reason
+
+
+class SqlFailed(ProblemError):
+    """Guarded SQL the database stopped or refused; `cause`: timeout | read_only | database_error."""
+
+    status, code = 422, "SQL_FAILED"
+
+    def __init__(self, detail: str, *, reason: str) -> None:
+        super().__init__(detail, cause=reason)
+        self.reason = reason
+
+
 class RateLimited(ProblemError):
     status, code = 429, "RATE_LIMIT_EXCEEDED"
 

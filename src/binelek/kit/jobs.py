@@ -29,6 +29,8 @@ JOB_MODULES = (
     "binelek.identity.jobs",
     "binelek.search.jobs",
     "binelek.connectors.jobs",
+    "binelek.foundry.jobs",
+    "binelek.foundry.reports",
 )
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 
 from binelek.kit.settings import Settings
+
+# (file name, MIME type such as "application/pdf", content)
+Attachment = tuple[str, str, bytes]
 
 
 class Mailer:
@@ -18,12 +22,26 @@ class Mailer:
     def configured(self) -> bool:
         return bool(self._settings.smtp_host)
 
-    async def send(self, *, to: str, subject: str, text: str) -> None:
+    async def send(
+        self,
+        *,
+        to: str,
+        subject: str,
+        text: str,
+        html: str | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> None:
+        """Plain text always; with `html`, an HTML alternative of the same content."""
         message = EmailMessage()
         message["From"] = self._settings.smtp_from
         message["To"] = to
         message["Subject"] = subject
         message.set_content(text)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
+        for filename, mime_type, content in attachments:
+            maintype, _, subtype = mime_type.partition("/")
+            message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
         await asyncio.to_thread(self._deliver, message)
 
     def _deliver(self, message: EmailMessage) -> None:
