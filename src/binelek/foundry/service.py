@@ -544,7 +544,8 @@ def widget_query(
     widget: WidgetOut, dashboard: DashboardOut, range_override: TimeRange | None, compare: str | None
 ) -> SemanticQuery:
     time_range = widget.query.time_range or range_override or dashboard.date_range
-    wants_compare = widget.type in ("kpi", "line", "bar") and not widget.query.time_range
+    # KPIs and lines show the previous period; bars and the rest do not draw it.
+    wants_compare = widget.type in ("kpi", "line") and not widget.query.time_range
     return SemanticQuery(
         metrics=widget.query.metrics,
         dimensions=widget.query.dimensions,
