@@ -472,14 +472,13 @@ async def create_dashboard(
         widget.id = uuid.uuid4()  # a new dashboard never takes over another's widget ids
         session.add(widget)
     await session.flush()
-    return await get_dashboard_fresh(session, tenant_id, dashboard.id)
+    return await _reloaded(session, dashboard)
 
 
-async def get_dashboard_fresh(
-    session: AsyncSession, tenant_id: uuid.UUID, dashboard_id: uuid.UUID
-) -> DashboardOut:
-    session.expire_all()
-    return await get_dashboard(session, tenant_id, dashboard_id)
+async def _reloaded(session: AsyncSession, dashboard: Dashboard) -> DashboardOut:
+    """The dashboard as stored, its widgets read again after they were replaced."""
+    await session.refresh(dashboard, attribute_names=["widgets", "updated_at", "created_at"])
+    return dashboard_out(dashboard)
 
 
 async def update_dashboard(
@@ -501,7 +500,7 @@ async def update_dashboard(
     for widget in replacement:
         session.add(widget)
     await session.flush()
-    return await get_dashboard_fresh(session, tenant_id, dashboard.id)
+    return await _reloaded(session, dashboard)
 
 
 async def delete_dashboard(session: AsyncSession, tenant_id: uuid.UUID, dashboard_id: uuid.UUID) -> None:
