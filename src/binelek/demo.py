@@ -55,6 +55,7 @@ async def seed(
             )
             session.add(tenant)
             await session.flush()
+            tenant_id = tenant.id
             people = []
             for role, email, full_name in DEMO_PEOPLE:
                 person = await identity.create_user(
@@ -66,9 +67,8 @@ async def seed(
                     role=role,
                 )
                 people.append(person)
-            await seed_demo_documents(session, tenant.id, created_by=people[0].id)
-            await foundry.install_templates(session, tenant.id, created_by=people[0].id)
-            tenant_id = tenant.id
+            await seed_demo_documents(session, tenant_id, created_by=people[0].id)
+            await foundry.install_templates(session, tenant_id, created_by=people[0].id)
         # The tenant is committed now: the importer works in transactions of its own.
         await load_business_data(db, tenant_id, scale=settings.demo_scale, progress=progress)
     finally:

@@ -9,7 +9,16 @@ import { ConnectorsPage } from './features/connectors/ConnectorsPage';
 import { OAuthCallbackPage } from './features/connectors/OAuthCallbackPage';
 import { DocumentPage } from './features/documents/DocumentPage';
 import { DocumentsPage } from './features/documents/DocumentsPage';
-import { FoundryPage } from './features/foundry/FoundryPage';
+import {
+  AskPage,
+  DashboardBuilderRoute,
+  DashboardRoute,
+  DashboardsPage,
+  DataSourcesPage,
+  FoundryHome,
+  FoundryPage,
+  InsightsPage,
+} from './features/foundry/routes';
 import { MarketplacePage } from './features/marketplace/MarketplacePage';
 import { OpsPage } from './features/ops/OpsPage';
 import { SecurityPage } from './features/security/SecurityPage';
@@ -48,7 +57,15 @@ export function AppRoutes() {
           <Route element={<AppShell />}>
             <Route index element={<HomePage />} />
             <Route path="ops" element={<OpsPage />} />
-            <Route path="foundry" element={<FoundryPage />} />
+            <Route path="foundry" element={<FoundryPage />}>
+              <Route index element={<FoundryHome />} />
+              <Route path="dashboards" element={<DashboardsPage />} />
+              <Route path="dashboards/:id" element={<DashboardRoute />} />
+              <Route path="dashboards/:id/edit" element={<DashboardBuilderRoute />} />
+              <Route path="ask" element={<AskPage />} />
+              <Route path="insights" element={<InsightsPage />} />
+              <Route path="sources" element={<DataSourcesPage />} />
+            </Route>
             <Route path="security" element={<SecurityPage />} />
             <Route path="marketplace" element={<MarketplacePage />} />
             <Route path="connectors" element={<ConnectorsPage />} />

@@ -60,8 +60,8 @@ describe('AppShell', () => {
       http.get('*/api/auth/me', () => HttpResponse.json(me)),
       http.get('*/api/organization', () => HttpResponse.json(organization)),
     );
-    renderApp('/foundry');
-    expect(await screen.findByRole('heading', { name: 'Mini Foundry', level: 1 })).toBeTruthy();
+    renderApp('/security');
+    expect(await screen.findByRole('heading', { name: 'Cybersecurity Scanner', level: 1 })).toBeTruthy();
     expect(screen.getByText('Nothing here yet')).toBeTruthy();
   });
 });
