@@ -486,3 +486,40 @@ async def test_tenants_never_see_each_others_numbers(client: httpx.AsyncClient, 
     for dashboard in theirs:
         response = await client.get(f"{BASE}/dashboards/{dashboard['id']}", headers=stranger.headers)
         assert_problem(response, 404, "RESOURCE_NOT_FOUND")
+
+
+async def test_viewer_filters_replace_the_saved_ones(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    owner: Account = shop["owner"]
+    created = await client.post(
+        f"{BASE}/dashboards",
+        json={
+            "name": "Channels",
+            "date_range": {"start": "2026-02-01", "end": "2026-02-28"},
+            "filters": [{"dimension": "channel", "values": ["web"]}],
+            "widgets": [
+                {
+                    "title": "Revenue",
+                    "type": "kpi",
+                    "query": {"metrics": ["revenue"]},
+                    "layout": {"x": 0, "y": 0, "w": 3, "h": 3},
+                },
+            ],
+        },
+        headers=owner.headers,
+    )
+    dashboard_id = created.json()["id"]
+    saved = await client.get(f"{BASE}/dashboards/{dashboard_id}/data", headers=owner.headers)
+    assert saved.json()["widgets"][0]["result"]["totals"] == {"revenue": 60.0}
+    viewer_filters = '[{"dimension": "channel", "values": ["wholesale"]}]'
+    viewed = await client.get(
+        f"{BASE}/dashboards/{dashboard_id}/data", params={"filters": viewer_filters}, headers=owner.headers
+    )
+    assert viewed.json()["widgets"][0]["result"]["totals"] == {"revenue": 35.0}
+    none = await client.get(
+        f"{BASE}/dashboards/{dashboard_id}/data", params={"filters": "[]"}, headers=owner.headers
+    )
+    assert none.json()["widgets"][0]["result"]["totals"] == {"revenue": 95.0}
+    bad = await client.get(
+        f"{BASE}/dashboards/{dashboard_id}/data", params={"filters": "[{"}, headers=owner.headers
+    )
+    assert_problem(bad, 422, "VALIDATION_ERROR")

@@ -235,7 +235,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-def _filters_key(filters: Sequence[Filter]) -> str:
+def filters_key(filters: Sequence[Filter]) -> str:
     return json.dumps([item.model_dump(mode="json") for item in filters], sort_keys=True)
 
 
@@ -262,9 +262,7 @@ def plan_query(
             measure = semantic.MEASURES.get(variable)
             if measure is None:
                 raise QueryInvalid(f"The formula of {metric.label!r} uses an unknown measure {variable!r}.")
-            group = MeasureGroup(
-                measure.entity, _filters_key(metric.filters), metric.snapshot, metric.filters
-            )
+            group = MeasureGroup(measure.entity, filters_key(metric.filters), metric.snapshot, metric.filters)
             names = plan.groups.setdefault(group, [])
             if variable not in names:
                 names.append(variable)

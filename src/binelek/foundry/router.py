@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
 
 from binelek.audit import service as audit
 from binelek.foundry import service
@@ -20,6 +21,7 @@ from binelek.foundry.schemas import (
     DashboardSummaryOut,
     DrillDownIn,
     DrillDownOut,
+    Filter,
     MetricCatalogOut,
     MetricOut,
     QueryResult,
@@ -128,6 +130,14 @@ async def dashboard_data(
     start: date | None = None,
     end: date | None = None,
     compare: Annotated[Literal["previous_period", "previous_year", "none"] | None, Query()] = None,
+    filters: Annotated[
+        str | None,
+        Query(
+            max_length=10_000,
+            description="The viewer's filters instead of the saved ones: a JSON list of "
+            '{"dimension", "op", "values"}.',
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Every widget's data with the dashboard's period and filters, or the period given here."""
     override = _range_override(preset, start, end)
@@ -137,6 +147,7 @@ async def dashboard_data(
         dashboard_id,
         range_override=override,
         compare_override=compare,
+        filters_override=_filters_override(filters),
         cache=state.cache,
     )
     # Already JSON (often straight from the cache): answered as is, without validating it again.
@@ -152,3 +163,15 @@ def _range_override(preset: str | None, start: date | None, end: date | None) ->
         return TimeRange(start=start, end=end)
     except ValueError as error:
         raise ValidationFailed(f"The period is not valid: {error}") from None
+
+
+_FILTER_LIST = TypeAdapter(list[Filter])
+
+
+def _filters_override(raw: str | None) -> list[Filter] | None:
+    if raw is None:
+        return None
+    try:
+        return _FILTER_LIST.validate_json(raw)
+    except ValidationError as error:
+        raise ValidationFailed(f"The filters are not valid: {error.errors()[0]['msg']}.") from None

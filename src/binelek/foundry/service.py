@@ -540,15 +540,21 @@ async def install_templates(
 
 
 def widget_query(
-    widget: WidgetOut, dashboard: DashboardOut, range_override: TimeRange | None, compare: str | None
+    widget: WidgetOut,
+    dashboard: DashboardOut,
+    range_override: TimeRange | None,
+    compare: str | None,
+    filters_override: list[Filter] | None = None,
 ) -> SemanticQuery:
+    """A widget's query with the dashboard's period, filters and comparison (or the viewer's)."""
+    dashboard_filters = dashboard.filters if filters_override is None else filters_override
     time_range = widget.query.time_range or range_override or dashboard.date_range
     # KPIs and lines show the previous period; bars and the rest do not draw it.
     wants_compare = widget.type in ("kpi", "line") and not widget.query.time_range
     return SemanticQuery(
         metrics=widget.query.metrics,
         dimensions=widget.query.dimensions,
-        filters=[*dashboard.filters, *widget.query.filters],
+        filters=[*dashboard_filters, *widget.query.filters],
         time_range=time_range,
         compare=compare if wants_compare else None,
         order_by=widget.query.order_by,
@@ -564,6 +570,7 @@ async def dashboard_data(
     now: datetime | None = None,
     range_override: TimeRange | None = None,
     compare_override: str | None = None,
+    filters_override: list[Filter] | None = None,
     cache: JsonCache | None = None,
 ) -> DashboardDataOut:
     """Every widget's data in one call (see `dashboard_data_json`)."""
@@ -574,6 +581,7 @@ async def dashboard_data(
         now=now,
         range_override=range_override,
         compare_override=compare_override,
+        filters_override=filters_override,
         cache=cache,
     )
     return DashboardDataOut.model_validate(data)
@@ -587,6 +595,7 @@ async def dashboard_data_json(
     now: datetime | None = None,
     range_override: TimeRange | None = None,
     compare_override: str | None = None,
+    filters_override: list[Filter] | None = None,
     cache: JsonCache | None = None,
 ) -> dict[str, Any]:
     """Every widget's data, as JSON. A widget that fails carries its own problem; the rest still
@@ -605,6 +614,8 @@ async def dashboard_data_json(
         whole_key = _dashboard_key(
             tenant_id, dashboard_id, header.updated_at, header.version, period, compare, timezone, now
         )
+        if filters_override is not None:
+            whole_key += ":" + hashlib.sha256(engine.filters_key(filters_override).encode()).hexdigest()[:16]
         hit = await cache.get(whole_key)
         if hit is not None:
             return dict(hit)
@@ -613,7 +624,7 @@ async def dashboard_data_json(
     memo: dict[str, list[Any]] = {}
     widgets: list[WidgetDataOut] = []
     for widget in dashboard.widgets:
-        query = widget_query(widget, dashboard, range_override, compare)
+        query = widget_query(widget, dashboard, range_override, compare, filters_override)
         try:
             result = await run_query(
                 session,
