@@ -200,3 +200,88 @@ PERMISSIONS = [
 ]
 
 TABLE: list[Case] = [*TEAM, *INVITE, *AUDIT, *SEARCH, *SOCIAL, *OUT_OF_SCOPE, *PERMISSIONS]
+
+
+def _metrics(text: str) -> Case:
+    return Case(text, "query_metrics", {"question": text})
+
+
+def _dashboards(text: str) -> Case:
+    return Case(text, "list_dashboards")
+
+
+def _insight(text: str, **args: Any) -> Case:
+    return Case(text, "explain_insight", args)
+
+
+def _widget(text: str, **args: Any) -> Case:
+    return Case(text, "add_widget", args)
+
+
+FOUNDRY = [
+    _metrics("what was revenue last month"),
+    _metrics("how many orders did we get this week"),
+    _metrics("revenue by category last quarter"),
+    _metrics("top 5 products by revenue this year"),
+    _metrics("average order value in 2025"),
+    _metrics("how much did we refund in the last 90 days"),
+    _metrics("sales per month this year"),
+    _metrics("which channel brings the most revenue"),
+    _metrics("how many new customers did we get in October"),
+    _metrics("what is our gross margin by category"),
+    _metrics("how much do customers owe us"),
+    _metrics("what's our win rate this year"),
+    _metrics("revenue from wholesale in March"),
+    _metrics("orders from Germany last year"),
+    _metrics("what were net sales yesterday"),
+    _dashboards("list my dashboards"),
+    _dashboards("which dashboards do we have"),
+    _dashboards("show the dashboards"),
+    _dashboards("what dashboards are there"),
+    _dashboards("show me all dashboards in mini foundry"),
+    _dashboards("list every dashboard"),
+    _dashboards("do we have a sales dashboard"),
+    _dashboards("what reports and dashboards exist"),
+    _dashboards("give me the list of dashboards"),
+    _dashboards("dashboards please"),
+    _dashboards("which dashboards can I open"),
+    _dashboards("show my saved dashboards"),
+    _dashboards("what is on the dashboard list"),
+    _dashboards("list the dashboards we built"),
+    _dashboards("how many dashboards do we have"),
+    _insight("explain the latest insight"),
+    _insight("what are the insights today"),
+    _insight("show me the insights"),
+    _insight("explain the anomaly insight", kind="anomaly"),
+    _insight("why is there an anomaly in the insights", kind="anomaly"),
+    _insight("explain the trend insight", kind="trend"),
+    _insight("tell me about the segment insight", kind="segment"),
+    _insight("explain the forecast insight", kind="forecast"),
+    _insight("what do the insights say"),
+    _insight("any new insights"),
+    _insight("explain the top mover insight", kind="top_mover"),
+    _insight("which insight matters most"),
+    _insight("explain the most important insight"),
+    _insight("walk me through the insights"),
+    _insight("what did the insights find"),
+    _widget("add a revenue by category chart to the dashboard", metric="revenue", breakdown="category"),
+    _widget("add a widget with refunds", metric="refunds"),
+    _widget("put a KPI widget for new customers on my dashboard", metric="new_customers", chart="kpi"),
+    _widget("add a map chart of revenue by country", metric="revenue", breakdown="country", chart="map"),
+    _widget("add an orders by channel pie chart widget", metric="orders", breakdown="channel", chart="pie"),
+    _widget("add a chart of units sold by product", metric="units_sold", breakdown="product"),
+    _widget("add a widget for gross margin", metric="gross_margin"),
+    _widget("add a bar chart of revenue by channel", metric="revenue", breakdown="channel", chart="bar"),
+    _widget("put average order value on the dashboard", metric="average_order_value"),
+    _widget(
+        "add a table widget of revenue by customer", metric="revenue", breakdown="customer", chart="table"
+    ),
+    _widget("add a chart of refunds by country", metric="refunds", breakdown="country"),
+    _widget("add a widget showing win rate", metric="win_rate"),
+    _widget("add a KPI for outstanding balance", metric="outstanding_balance", chart="kpi"),
+    _widget("add a pie chart of revenue by category", metric="revenue", breakdown="category", chart="pie"),
+    _widget(
+        "add a widget with pipeline value by deal stage", metric="pipeline_value", breakdown="deal_stage"
+    ),
+]
+TABLE.extend(FOUNDRY)

@@ -25,6 +25,7 @@ from binelek.connectors.router import router as connectors_router
 from binelek.foundry.datasources_router import router as foundry_datasources_router
 from binelek.foundry.exports_router import router as foundry_exports_router
 from binelek.foundry.insights_router import router as foundry_insights_router
+from binelek.foundry.nlq_router import router as foundry_nlq_router
 from binelek.foundry.router import router as foundry_router
 from binelek.identity import service as identity_service
 from binelek.identity.resolver import IdentityResolver
@@ -142,6 +143,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         foundry_datasources_router,
         foundry_exports_router,
         foundry_insights_router,
+        foundry_nlq_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)

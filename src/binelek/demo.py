@@ -14,7 +14,7 @@ from binelek.foundry import service as foundry
 from binelek.identity import repository as identity_repo
 from binelek.identity import service as identity
 from binelek.identity.models import Tenant
-from binelek.kit.db import Database
+from binelek.kit.db import Database, refresh_statistics
 from binelek.kit.settings import Settings
 from binelek.search.demo_documents import seed_demo_documents
 
@@ -102,6 +102,7 @@ async def load_business_data(
                 rows_failed=result.rows_failed,
                 errors=result.errors[:ERRORS_LOGGED],
             )
+    await refresh_statistics(db, [connectors.IMPORTERS[entity].table.name for entity in demo_data.ENTITIES])
 
 
 def _batch_reporter(entity: str, total: int, progress: ImportProgress | None) -> connectors.BatchHook | None:

@@ -56,7 +56,7 @@ from binelek.connectors.rows import (
 )
 from binelek.kit import dataversion
 from binelek.kit.auth import Principal
-from binelek.kit.db import Database, utcnow
+from binelek.kit.db import ANALYZE_AFTER_ROWS, Database, refresh_statistics, utcnow
 from binelek.kit.errors import ProblemError, ValidationFailed
 from binelek.kit.outbox_models import Event
 from binelek.kit.pagination import PageParams
@@ -669,6 +669,8 @@ async def process_file_import(db: Database, tenant_id: uuid.UUID, import_id: uui
     except Exception:
         log.exception("file_import_failed", import_id=str(import_id))
         status, detail = "failed", "The import stopped on an unexpected error; the rows so far are kept."
+    if result is not None and result.rows_imported >= ANALYZE_AFTER_ROWS:
+        await refresh_statistics(db, [IMPORTERS[entity].table.name])
     async with db.session(tenant_id) as session:
         if result is not None:
             await _write_counters(session, tenant_id, import_id, result, final=True)

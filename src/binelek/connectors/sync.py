@@ -46,7 +46,7 @@ from binelek.connectors.models import (
 from binelek.connectors.repository import table_of
 from binelek.kit import dataversion, outbox
 from binelek.kit.crypto import Encryptor
-from binelek.kit.db import Database, utcnow
+from binelek.kit.db import ANALYZE_AFTER_ROWS, Database, refresh_statistics, utcnow
 from binelek.kit.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -474,15 +474,24 @@ async def start_run(env: SyncEnv, tenant_id: uuid.UUID, run_id: uuid.UUID) -> li
 async def finish_run(
     env: SyncEnv, tenant_id: uuid.UUID, run_id: uuid.UUID, outcomes: list[StreamOutcome]
 ) -> str:
+    status, synced = await _close_run(env, tenant_id, run_id, outcomes)
+    if synced >= ANALYZE_AFTER_ROWS:
+        await refresh_statistics(env.db, [table.name for table in ENTITY_TABLES.values()])
+    return status
+
+
+async def _close_run(
+    env: SyncEnv, tenant_id: uuid.UUID, run_id: uuid.UUID, outcomes: list[StreamOutcome]
+) -> tuple[str, int]:
     errors = [{"stream": o.stream, "message": o.error[:500]} for o in outcomes if o.error][
         :ERRORS_KEPT_PER_RUN
     ]
     async with env.db.session(tenant_id) as session:
         run = await session.get(SyncRun, run_id)
         if run is None:
-            return "missing"
+            return "missing", 0
         if run.status in ("completed", "failed"):
-            return run.status
+            return run.status, 0
         connection = await session.get(Connection, run.connection_id)
         finished = utcnow()
         started = run.started_at or finished
@@ -517,7 +526,7 @@ async def finish_run(
         status = run.status
     await service.emit_overdue_invoices(env.db, tenant_id)
     log.info("sync_finished", run_id=str(run_id), status=status)
-    return status
+    return status, synced
 
 
 async def run_inline(env: SyncEnv, tenant_id: uuid.UUID, run_id: uuid.UUID) -> str:

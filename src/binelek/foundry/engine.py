@@ -587,11 +587,17 @@ async def compute_totals(
 
 
 def _months(dimensions: list[str], period: ResolvedRange) -> float:
+    """The period's length in months, for per-month metrics (MRR): calendar months when the period
+    is made of whole months, else days over the mean month."""
     for name in dimensions:
         if name.startswith("date."):
             return GRAIN_MONTHS[name.split(".", 1)[1]]
-    days = period.days
-    return days / MONTH_DAYS if days else 1.0
+    first, last = period.out.start, period.out.end
+    if first is None or last is None:
+        return 1.0
+    if first.day == 1 and (last + timedelta(days=1)).day == 1:
+        return float((last.year - first.year) * 12 + last.month - first.month + 1)
+    return ((last - first).days + 1) / MONTH_DAYS
 
 
 def bucket_starts(grain: str, period: ResolvedRange) -> list[str]:

@@ -229,6 +229,16 @@ METRICS: dict[str, Metric] = {
             synonyms=("refunded", "money back", "returns", "refund amount"),
         ),
         Metric(
+            "refunds_issued",
+            "Refunds issued",
+            "How many refunds were given, by when the money was returned.",
+            "integer",
+            "refund_count",
+            "refunds",
+            higher_is_better=False,
+            synonyms=("number of refunds", "refund count", "how many refunds"),
+        ),
+        Metric(
             "refund_rate",
             "Refund rate",
             "Refunds as a share of revenue.",

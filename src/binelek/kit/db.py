@@ -185,6 +185,18 @@ def _sqlite_local_time(stored: str | None, timezone: str) -> str | None:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+ANALYZE_AFTER_ROWS = 1000
+
+
+async def refresh_statistics(db: Database, tables: list[str]) -> None:
+    """Update the planner's statistics after a bulk write: a plan made for empty tables (a fresh
+    import) scans where an index would do, for every report, until autovacuum gets round to it."""
+    async with db.engine.connect() as conn:
+        for table in tables:
+            await conn.exec_driver_sql(f'ANALYZE "{table}"')  # our own table names, never user input
+        await conn.commit()
+
+
 def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})

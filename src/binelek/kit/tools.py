@@ -41,7 +41,12 @@ from binelek.kit.request_meta import RequestMeta
 from binelek.kit.state import AppState
 
 # Modules whose import registers tools.
-TOOL_MODULES = ("binelek.identity.tools", "binelek.audit.tools", "binelek.search.tools")
+TOOL_MODULES = (
+    "binelek.identity.tools",
+    "binelek.audit.tools",
+    "binelek.search.tools",
+    "binelek.foundry.tools",
+)
 
 
 class Source(BaseModel):

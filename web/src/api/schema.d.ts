@@ -1019,6 +1019,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/modules/mini-foundry/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask Question
+         * @description Answer a question such as "revenue by category last quarter": what was computed, the SQL that
+         *     ran, the rows, a chart and one sentence with the key number; or, when it can't, questions it can.
+         */
+        post: operations["ask_question_api_modules_mini_foundry_query_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/modules/mini-foundry/reports": {
         parameters: {
             query?: never;
@@ -1276,6 +1297,16 @@ export interface components {
             /** Token */
             token: string;
         };
+        /** AnswerColumn */
+        AnswerColumn: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "time" | "string" | "integer" | "number" | "money" | "percent";
+        };
         /** ApiKeyCreated */
         ApiKeyCreated: {
             /**
@@ -1439,6 +1470,20 @@ export interface components {
             streams: string[];
             /** Type */
             type: string;
+        };
+        /** ChartOut */
+        ChartOut: {
+            /** Series */
+            series?: string | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "kpi" | "line" | "bar" | "stacked_bar" | "pie" | "table" | "map";
+            /** X */
+            x?: string | null;
+            /** Y */
+            y?: string[];
         };
         /** ColumnOut */
         ColumnOut: {
@@ -2691,6 +2736,34 @@ export interface components {
              * @default false
              */
             truncated: boolean;
+        };
+        /** QuestionIn */
+        QuestionIn: {
+            /** Query */
+            query: string;
+            /** Timezone */
+            timezone?: string | null;
+        };
+        /** QuestionOut */
+        QuestionOut: {
+            /** Answer */
+            answer: string;
+            chart: components["schemas"]["ChartOut"] | null;
+            /** Columns */
+            columns: components["schemas"]["AnswerColumn"][];
+            /** Engine */
+            engine: string;
+            /** Interpretation */
+            interpretation: string;
+            /** Rows */
+            rows: unknown[][];
+            semantic_query?: components["schemas"]["SemanticQuery"] | null;
+            /** Sql */
+            sql: string | null;
+            /** Suggestions */
+            suggestions?: string[];
+            /** Understood */
+            understood: boolean;
         };
         /** RangeOut */
         RangeOut: {
@@ -7864,6 +7937,8 @@ export interface operations {
                 start?: string | null;
                 end?: string | null;
                 compare?: ("previous_period" | "previous_year" | "none") | null;
+                /** @description The viewer's filters instead of the saved ones: a JSON list of {"dimension", "op", "values"}. */
+                filters?: string | null;
             };
             header?: never;
             path: {
@@ -8077,7 +8152,7 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                    "text/csv; charset=utf-8": string;
+                    "text/csv": string;
                 };
             };
             /** @description Bad request */
@@ -8728,7 +8803,7 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
-                    "text/csv; charset=utf-8": string;
+                    "text/csv": string;
                 };
             };
             /** @description Bad request */
@@ -9652,6 +9727,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QueryResult"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Tenant, permission or module not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation error, with field paths in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    ask_question_api_modules_mini_foundry_query_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionOut"];
                 };
             };
             /** @description Bad request */

@@ -50,6 +50,7 @@ class FieldSpec:
     max_length: int | None = None
     entity: str | None = None  # name fields: which list of known names to match against
     decimal: bool = False  # a number field that also takes a string (Decimal): keep it exact
+    verbatim: bool = False  # free text that is the whole request (a question another engine reads)
 
 
 def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +151,7 @@ def _spec(
         max_length=node.get("maxLength"),
         entity=node.get("x-entity"),
         decimal=bool(node.get("x-accepts-string")),
+        verbatim=bool(node.get("x-verbatim")),
     )
 
 

@@ -332,7 +332,13 @@ def _fill_integers(filling: _Filling, specs: list[FieldSpec]) -> None:
 
 def _fill_text(filling: _Filling, spec: FieldSpec, frame: frozenset[str]) -> None:
     """Free text is what is left once the request's framing and the other slots are taken out:
-    "find anything about invoices" -> "invoices". A quoted phrase is taken as it is."""
+    "find anything about invoices" -> "invoices". A quoted phrase is taken as it is. A verbatim
+    field takes the whole request: "revenue by category last month" is the question itself."""
+    if spec.verbatim:
+        whole = filling.text.strip()[: spec.max_length or None].strip()
+        if whole:
+            filling.use(spec.name, whole)
+        return
     quoted = _QUOTED.search(filling.text)
     if quoted and not slots.overlaps((quoted.start(), quoted.end()), filling.taken):
         value = quoted[1].strip()
