@@ -81,6 +81,9 @@ bench: $(PY_STAMP)
 	BENCH_DB=postgres $(BIN)/python bench/api_load.py
 	$(BIN)/python bench/csv_import.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/nlq.py
+	BENCH_DB=postgres $(BIN)/python bench/metrics.py
+	$(BIN)/python bench/metrics.py
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist

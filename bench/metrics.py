@@ -1,6 +1,7 @@
 """Sales Overview's dashboard data on a large shop: cold (no result cache) and warm (cached).
 
-    .venv/bin/python bench/metrics.py [--orders 1000000] [--database-url URL]
+    .venv/bin/python bench/metrics.py [--orders 1000000] [--database-url URL] [--redis-url URL]
+    BENCH_DB=postgres .venv/bin/python bench/metrics.py   # a scratch database at 127.0.0.1:5432
 
 Generates one tenant with --orders orders over two years (about two lines each, 50,000 customers in
 20 countries, 200 products in 10 categories, 2 % of orders refunded), bulk-loaded straight into the
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import random
 import statistics
@@ -26,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from redis.asyncio import Redis
 from sqlalchemy import text
 
@@ -38,6 +41,7 @@ from binelek.kit.migrate import migrate
 from binelek.kit.settings import load_settings
 
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+PG_ADMIN = os.environ.get("BINELEK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DAYS = 730
 COUNTRIES = (
     "United States",
@@ -271,6 +275,21 @@ async def main() -> None:
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    scratch = None
+    if args.database_url is None and os.environ.get("BENCH_DB") == "postgres":
+        scratch = f"binelek_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{scratch}"')
+        args.database_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + scratch
+    try:
+        await measure(args)
+    finally:
+        if scratch is not None:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+async def measure(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="binelek-bench-metrics-") as directory:
         settings = load_settings(
             binelek_data_dir=Path(directory), database_url=args.database_url, binelek_env="test"
