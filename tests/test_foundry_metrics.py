@@ -523,3 +523,33 @@ async def test_viewer_filters_replace_the_saved_ones(client: httpx.AsyncClient, 
         f"{BASE}/dashboards/{dashboard_id}/data", params={"filters": "[{"}, headers=owner.headers
     )
     assert_problem(bad, 422, "VALIDATION_ERROR")
+
+
+async def test_agent_tools(state: AppState, shop: dict[str, Any]) -> None:
+    from binelek.foundry import tools
+    from binelek.kit.request_meta import RequestMeta
+    from binelek.kit.tools import ToolContext
+    from tests.conftest import principal_of
+
+    principal = await principal_of(state, shop["member"])
+    async with state.db.session(shop["tenant"]) as session:
+        context = ToolContext(principal=principal, session=session, state=state, meta=RequestMeta())
+        answered = await tools.query_metrics(
+            context, tools.QuestionArgs(question="how many orders in February 2026")
+        )
+        assert "2" in answered.summary and answered.data["rows"]
+        unknown = await tools.query_metrics(
+            context, tools.QuestionArgs(question="what is the meaning of life")
+        )
+        assert unknown.data["understood"] is False and unknown.data["suggestions"]
+        listed = await tools.list_dashboards(context, tools.NoArgs())
+        assert listed.data and listed.sources[0].url.startswith("/foundry/dashboards/")
+        added = await tools.add_widget(context, tools.AddWidgetArgs(metric="refunds", breakdown="date.month"))
+        assert "Refunds by month" in added.summary
+    async with state.db.session(shop["tenant"]) as session:
+        dashboard = await service.get_dashboard(
+            session, shop["tenant"], uuid.UUID(added.data["dashboard_id"])
+        )
+        new = dashboard.widgets[-1]
+        assert (new.type, new.query.metrics, new.query.dimensions) == ("line", ["refunds"], ["date.month"])
+        assert new.layout.y >= max(w.layout.y + w.layout.h for w in dashboard.widgets[:-1])
