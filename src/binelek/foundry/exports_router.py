@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from binelek.audit import service as audit
 from binelek.foundry import engine, exports, reports, service
 from binelek.foundry.render.dashboard import PageContext
-from binelek.foundry.schemas import ReportScheduleIn, ReportScheduleOut, SemanticQuery, TimePreset, TimeRange
+from binelek.foundry.schemas import ReportScheduleIn, ReportScheduleOut, SemanticQuery, TimePreset
 from binelek.kit.auth import Principal, TenantSession, require
-from binelek.kit.errors import PROBLEM_MEDIA_TYPE, Problem, ResourceNotFound, ValidationFailed
+from binelek.kit.errors import PROBLEM_MEDIA_TYPE, Problem, ResourceNotFound
 from binelek.kit.request_meta import RequestMeta, request_meta
 from binelek.kit.state import AppState, get_state
 
@@ -63,17 +63,6 @@ def _local_today(timezone: str) -> date:
     return datetime.now(UTC).astimezone(engine.zone(timezone)).date()
 
 
-def _range_override(preset: str | None, start: date | None, end: date | None) -> TimeRange | None:
-    if preset is None and start is None and end is None:
-        return None
-    try:
-        if preset is not None:
-            return TimeRange(preset=preset)
-        return TimeRange(start=start, end=end)
-    except ValueError as error:
-        raise ValidationFailed(f"The period is not valid: {error}") from None
-
-
 @router.get(
     "/dashboards/{dashboard_id}/export.pdf",
     response_class=Response,
@@ -96,7 +85,7 @@ async def export_dashboard_pdf(
         session,
         tenant_id,
         dashboard_id,
-        range_override=_range_override(preset, start, end),
+        range_override=service.period_override(preset, start, end),
         compare_override=compare,
         cache=state.cache,
     )
@@ -147,7 +136,7 @@ async def export_widget(
         raise ResourceNotFound("No such widget on this dashboard.")
     chosen = compare if compare is not None else dashboard.compare
     query = service.widget_query(
-        widget, dashboard, _range_override(preset, start, end), None if chosen == "none" else chosen
+        widget, dashboard, service.period_override(preset, start, end), None if chosen == "none" else chosen
     )
     result = await service.run_query(session, tenant_id, query, cache=state.cache)
     timezone = await service.tenant_timezone(session, tenant_id)

@@ -28,7 +28,6 @@ from binelek.foundry.schemas import (
     SemanticQuery,
     TemplateOut,
     TimePreset,
-    TimeRange,
 )
 from binelek.kit.auth import Principal, TenantSession, require
 from binelek.kit.errors import ValidationFailed
@@ -140,7 +139,7 @@ async def dashboard_data(
     ] = None,
 ) -> JSONResponse:
     """Every widget's data with the dashboard's period and filters, or the period given here."""
-    override = _range_override(preset, start, end)
+    override = service.period_override(preset, start, end)
     data = await service.dashboard_data_json(
         session,
         principal.tenant_id,
@@ -152,17 +151,6 @@ async def dashboard_data(
     )
     # Already JSON (often straight from the cache): answered as is, without validating it again.
     return JSONResponse(data)
-
-
-def _range_override(preset: str | None, start: date | None, end: date | None) -> TimeRange | None:
-    if preset is None and start is None and end is None:
-        return None
-    try:
-        if preset is not None:
-            return TimeRange(preset=preset)
-        return TimeRange(start=start, end=end)
-    except ValueError as error:
-        raise ValidationFailed(f"The period is not valid: {error}") from None
 
 
 _FILTER_LIST = TypeAdapter(list[Filter])

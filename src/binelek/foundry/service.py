@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from binelek.foundry.schemas import (
     QueryResult,
     SemanticQuery,
     TemplateOut,
+    TimePreset,
     TimeRange,
     WidgetDataOut,
     WidgetOut,
@@ -41,24 +42,7 @@ from binelek.kit.db import utcnow
 from binelek.kit.errors import ProblemError, ValidationFailed
 
 DEFAULT_TIMEZONE = "UTC"
-PRESETS = [
-    "today",
-    "yesterday",
-    "last_7_days",
-    "last_30_days",
-    "last_90_days",
-    "this_week",
-    "last_week",
-    "this_month",
-    "last_month",
-    "this_quarter",
-    "last_quarter",
-    "this_year",
-    "last_year",
-    "year_to_date",
-    "last_12_months",
-    "all_time",
-]
+PRESETS = list(get_args(TimePreset))
 CACHE_VERSION = "1"
 CURRENCY_MEMO = "\x00currency"
 
@@ -537,6 +521,18 @@ async def install_templates(
             template=template.name,
         )
         await create_dashboard(session, tenant_id, body, created_by)
+
+
+def period_override(preset: str | None, start: date | None, end: date | None) -> TimeRange | None:
+    """The period a request asks for instead of a dashboard's own, if it asks for one."""
+    if preset is None and start is None and end is None:
+        return None
+    try:
+        if preset is not None:
+            return TimeRange(preset=preset)
+        return TimeRange(start=start, end=end)
+    except ValueError as error:
+        raise ValidationFailed(f"The period is not valid: {error}") from None
 
 
 def widget_query(
