@@ -7,105 +7,19 @@
  * widget's CSV.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ARTIFACTS, mainNav, shot, WEB_DIR } from './support';
+import { mainNav, shot, startBackend, type Backend } from './support';
 
-const BINELEK = process.env.BINELEK_BIN ?? join(WEB_DIR, '..', '.venv', 'bin', 'binelek');
 const OWNER = { email: 'owner@northwind-coffee.example', password: 'northwind-roastery-demo' };
 // A few hundred orders: enough for every widget, quick to generate.
 const DEMO_SCALE = '0.05';
 const GRID_GAP = 12;
 const COLUMNS = 12;
 
-interface DemoBackend {
-  baseURL: string;
-  stop: () => Promise<void>;
-}
-
-let backend: DemoBackend | null = null;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForReady(process_: ChildProcess, url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (process_.exitCode !== null) throw new Error(`backend exited early with code ${process_.exitCode}; see e2e/artifacts/backend-foundry.log`);
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = String(e);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`backend not ready after ${timeoutMs} ms (${last})`);
-}
-
-/** `binelek seed-demo` into a fresh data dir, then `binelek serve` on it (as support.startBackend does). */
-async function startDemoBackend(): Promise<DemoBackend> {
-  if (!existsSync(BINELEK)) throw new Error(`backend CLI not found at ${BINELEK} — install the Python package first`);
-  if (!existsSync(join(WEB_DIR, 'dist', 'index.html'))) throw new Error('web/dist is missing — run `npm run build` first (npm run e2e does)');
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const dataDir = mkdtempSync(join(tmpdir(), 'binelek-e2e-foundry-'));
-  const port = await freePort();
-  const baseURL = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, BINELEK_DATA_DIR: dataDir, BINELEK_ENV: 'test', BINELEK_DEMO_SCALE: DEMO_SCALE, PUBLIC_URL: baseURL, WEB_DIST_DIR: join(WEB_DIR, 'dist') };
-
-  const seeded = spawnSync(BINELEK, ['seed-demo'], { cwd: dataDir, env, encoding: 'utf8', timeout: 240_000 });
-  if (seeded.status !== 0) {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw new Error(`seed-demo failed (${seeded.status}):\n${seeded.stderr.slice(-3000)}`);
-  }
-
-  const log = createWriteStream(join(ARTIFACTS, 'backend-foundry.log'));
-  const server = spawn(BINELEK, ['serve', '--host', '127.0.0.1', '--port', String(port)], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout?.pipe(log);
-  server.stderr?.pipe(log);
-  const stop = async () => {
-    if (server.exitCode === null) {
-      server.kill('SIGTERM');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.kill('SIGKILL');
-          resolve();
-        }, 10_000);
-        server.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    await waitForReady(server, baseURL, 90_000);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { baseURL, stop };
-}
+let backend: Backend | null = null;
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);
-  backend = await startDemoBackend();
+  backend = await startBackend('backend-foundry.log', { demoScale: DEMO_SCALE });
 });
 
 test.afterAll(async () => {

@@ -3,7 +3,7 @@
  * data dir, serving web/dist) on a free port, register a company, save screenshots.
  */
 import { expect, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,23 +52,37 @@ async function waitForReady(backend: ChildProcess, url: string, logName: string,
 }
 
 /** Start a backend with its own empty data dir; `stop()` ends it and removes the data dir. */
-export async function startBackend(logName = 'backend.log'): Promise<Backend> {
+export interface BackendOptions {
+  /** Seed the demo business (`binelek seed-demo`) at this scale before serving. */
+  demoScale?: string;
+}
+
+export async function startBackend(logName = 'backend.log', options: BackendOptions = {}): Promise<Backend> {
   if (!existsSync(BINELEK)) throw new Error(`backend CLI not found at ${BINELEK} — install the Python package first`);
   if (!existsSync(join(WEB_DIR, 'dist', 'index.html'))) throw new Error('web/dist is missing — run `npm run build` first (npm run e2e does)');
   mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'binelek-e2e-'));
   const port = await freePort();
   const baseURL = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    BINELEK_DATA_DIR: dataDir,
+    BINELEK_ENV: 'test',
+    PUBLIC_URL: baseURL,
+    WEB_DIST_DIR: join(WEB_DIR, 'dist'),
+    ...(options.demoScale ? { BINELEK_DEMO_SCALE: options.demoScale } : {}),
+  };
+  if (options.demoScale) {
+    const seeded = spawnSync(BINELEK, ['seed-demo'], { cwd: dataDir, env, encoding: 'utf8', timeout: 240_000 });
+    if (seeded.status !== 0) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`seed-demo failed (${seeded.status}):\n${seeded.stderr.slice(-3000)}`);
+    }
+  }
   const log = createWriteStream(join(ARTIFACTS, logName));
   const backend = spawn(BINELEK, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: dataDir,
-    env: {
-      ...process.env,
-      BINELEK_DATA_DIR: dataDir,
-      BINELEK_ENV: 'test',
-      PUBLIC_URL: baseURL,
-      WEB_DIST_DIR: join(WEB_DIR, 'dist'),
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   backend.stdout?.pipe(log);
