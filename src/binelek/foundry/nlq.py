@@ -1990,6 +1990,7 @@ async def answer(
         answer=answer_sentence(parsed, result, vocab, now=now, timezone=timezone, other=other),
         semantic_query=parsed.query,
         engine="local",
+        currency=result.currency,
     )
 
 
@@ -2148,6 +2149,7 @@ async def _model_answer(
             answer=answer_sentence(parsed, result, None, now=now, timezone=timezone),
             semantic_query=query,
             engine=reply.provider,
+            currency=result.currency,
         )
     if reply.guarded is None:
         return None

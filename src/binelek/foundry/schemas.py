@@ -314,6 +314,7 @@ class QuestionOut(BaseModel):
     semantic_query: SemanticQuery | None = None
     engine: str  # local, or the provider that answered
     suggestions: list[str] = Field(default_factory=list)  # questions it can answer, when it could not
+    currency: str | None = None  # of the money columns
 
 
 class InsightOut(BaseModel):

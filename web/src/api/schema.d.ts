@@ -2751,6 +2751,8 @@ export interface components {
             chart: components["schemas"]["ChartOut"] | null;
             /** Columns */
             columns: components["schemas"]["AnswerColumn"][];
+            /** Currency */
+            currency?: string | null;
             /** Engine */
             engine: string;
             /** Interpretation */
