@@ -18,6 +18,7 @@ import {
   FoundryHome,
   FoundryPage,
   InsightsPage,
+  MetricsPage,
 } from './features/foundry/routes';
 import { MarketplacePage } from './features/marketplace/MarketplacePage';
 import { OpsPage } from './features/ops/OpsPage';
@@ -64,6 +65,7 @@ export function AppRoutes() {
               <Route path="dashboards/:id/edit" element={<DashboardBuilderRoute />} />
               <Route path="ask" element={<AskPage />} />
               <Route path="insights" element={<InsightsPage />} />
+              <Route path="metrics" element={<MetricsPage />} />
               <Route path="sources" element={<DataSourcesPage />} />
             </Route>
             <Route path="security" element={<SecurityPage />} />

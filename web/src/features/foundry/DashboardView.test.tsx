@@ -84,29 +84,47 @@ describe('Dashboard view', () => {
     await waitFor(() => expect(requests.some((p) => p.get('start') === '2026-01-01' && p.get('end') === '2026-01-31' && !p.get('preset'))).toBe(true));
   });
 
-  it('filters every widget by a value suggested from a breakdown query', async () => {
+  it('filters every widget by a value suggested from a breakdown query, in one data call', async () => {
     signedInAs('member');
-    serveDashboard();
+    const dataRequests: URLSearchParams[] = [];
+    server.use(
+      http.get(`${FOUNDRY_URL}/dashboards/:id`, () => HttpResponse.json(salesOverview)),
+      http.get(`${FOUNDRY_URL}/dashboards/:id/data`, ({ request }) => {
+        const params = new URL(request.url).searchParams;
+        dataRequests.push(params);
+        if (!params.get('filters')) return HttpResponse.json(dashboardData);
+        // Under the filter, the table fails on its own while the rest answers.
+        return HttpResponse.json({
+          ...dashboardData,
+          widgets: dashboardData.widgets.map((w) =>
+            w.widget_id === 'w-kpi'
+              ? { ...w, result: { ...kpiResult, totals: { revenue: 900 } } }
+              : w.widget_id === 'w-table'
+                ? { widget_id: 'w-table', result: null, error: { status: 422, code: 'QUERY_INVALID', detail: 'Products cannot be filtered by channel twice.' } }
+                : w,
+          ),
+        });
+      }),
+    );
     const queries: SemanticQuery[] = [];
     server.use(
       http.post(`${FOUNDRY_URL}/metrics/query`, async ({ request }) => {
         const query = (await request.json()) as SemanticQuery;
         queries.push(query);
-        if (query.dimensions?.[0] === 'channel' && query.metrics[0] === 'revenue' && (query.filters ?? []).length === 0) {
-          return HttpResponse.json({
-            columns: [{ name: 'channel', label: 'Channel', type: 'string', kind: 'dimension' }, { name: 'revenue', label: 'Revenue', type: 'money', kind: 'metric' }],
-            rows: [['web', 900], ['wholesale', 400]],
-            totals: { revenue: 1300 },
-            range: { start: '2026-03-01', end: '2026-03-02' },
-            currency: 'USD',
-          });
-        }
-        return HttpResponse.json({ ...kpiResult, totals: { revenue: 900 } });
+        return HttpResponse.json({
+          columns: [{ name: 'channel', label: 'Channel', type: 'string', kind: 'dimension' }, { name: 'revenue', label: 'Revenue', type: 'money', kind: 'metric' }],
+          rows: [['web', 900], ['wholesale', 400]],
+          totals: { revenue: 1300 },
+          range: { start: '2026-03-01', end: '2026-03-02' },
+          currency: 'USD',
+        });
       }),
     );
     const user = userEvent.setup();
     renderApp('/foundry/dashboards/d-sales');
-    await screen.findByRole('region', { name: 'Revenue' });
+    const revenue = await screen.findByRole('region', { name: 'Revenue' });
+    await waitFor(() => expect(within(revenue).getByTestId('kpi-value').textContent).toBe('$2,500.50'));
+    expect(dataRequests[0]!.has('filters')).toBe(false);
 
     await user.click(await screen.findByRole('button', { name: 'Add filter' }));
     const dialog = screen.getByRole('dialog', { name: 'Add a filter' });
@@ -115,30 +133,24 @@ describe('Dashboard view', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Apply filter' }));
 
     const chip = await screen.findByRole('button', { name: 'Remove filter Channel is web' });
-    const revenue = screen.getByRole('region', { name: 'Revenue' });
     await waitFor(() => expect(within(revenue).getByTestId('kpi-value').textContent).toBe('$900.00'));
-    const kpiQuery = queries.find((q) => q.metrics[0] === 'revenue' && q.dimensions?.[0] === 'date.day' && (q.filters ?? []).length > 0);
-    expect(kpiQuery).toEqual({
-      metrics: ['revenue'],
-      dimensions: ['date.day'],
-      filters: [{ dimension: 'channel', op: 'in', values: ['web'] }],
-      time_range: { preset: 'last_30_days' },
-      compare: 'previous_period',
-      order_by: [],
-      limit: 500,
-    });
-    // The table keeps its own filter after the dashboard's; it is not compared.
-    expect(queries.find((q) => q.dimensions?.[0] === 'product')).toMatchObject({
-      filters: [
-        { dimension: 'channel', op: 'in', values: ['web'] },
-        { dimension: 'channel', op: 'eq', values: ['web'] },
-      ],
-      compare: null,
-      limit: 10,
-    });
+    // One call for every widget, the viewer's filters replacing the saved ones; only the
+    // breakdown that suggested the values went to /metrics/query.
+    const filtered = dataRequests.filter((p) => p.has('filters'));
+    expect(filtered).toHaveLength(1);
+    expect(JSON.parse(filtered[0]!.get('filters')!)).toEqual([{ dimension: 'channel', op: 'in', values: ['web'] }]);
+    expect(filtered[0]!.get('preset')).toBe('last_30_days');
+    expect(filtered[0]!.get('compare')).toBe('previous_period');
+    expect(queries.every((q) => q.dimensions?.[0] === 'channel')).toBe(true);
+    // A widget that fails under the filter says so on its own card.
+    const products = screen.getByRole('region', { name: 'Top products' });
+    expect(within(products).getByRole('alert').textContent).toBe('Products cannot be filtered by channel twice.');
+    expect(within(screen.getByRole('region', { name: 'Refunds' })).getByTestId('kpi-value').textContent).toBe('$150.00');
 
     await user.click(chip);
     await waitFor(() => expect(within(revenue).getByTestId('kpi-value').textContent).toBe('$2,500.50'));
+    // Back to the saved filters: the call carries none, and shares the server's cached answer.
+    expect(dataRequests[dataRequests.length - 1]!.has('filters')).toBe(false);
   });
 
   it('drills from a table row to the rows behind it, a page at a time', async () => {

@@ -8,7 +8,7 @@ import { downloadFile, overrideParams } from './api';
 import { CompareSelect, DateRangePicker, FilterBar } from './DashboardControls';
 import { DrillDownDialog, type DrillRequest } from './DrillDownDialog';
 import { formatRange } from './format';
-import { useCatalog, useDashboard, useDashboardData, useDashboards, useFilteredDashboardData } from './hooks';
+import { useCatalog, useDashboard, useDashboardData, useDashboards } from './hooks';
 import { ForecastPanel } from './insights/ForecastPanel';
 import { InsightsFeed } from './insights/InsightsFeed';
 import type { DashboardOut, MetricOut } from './types';
@@ -30,11 +30,10 @@ function LoadedDashboard({ dashboard }: { dashboard: DashboardOut }) {
   const writer = canWrite(useRole());
   const catalog = useCatalog();
   const state = useDashboardViewState(dashboard);
-  // Filters other than the saved ones are applied widget by widget (see useFilteredDashboardData).
+  // The viewer's filters go with the data call only when they differ from the saved ones, so an
+  // untouched dashboard shares the server's cached answer.
   const filtered = JSON.stringify(state.view.filters) !== JSON.stringify(dashboard.filters);
-  const whole = useDashboardData(filtered ? undefined : dashboard.id, state.overrides);
-  const byWidget = useFilteredDashboardData(dashboard, filtered ? state.view : null);
-  const data = filtered ? byWidget : whole;
+  const data = useDashboardData(dashboard.id, state.overrides, filtered ? state.view.filters : null);
   const [drill, setDrill] = useState<DrillRequest | null>(null);
   const [pdfError, setPdfError] = useState<string | null>(null);
   const [pdfBusy, setPdfBusy] = useState(false);

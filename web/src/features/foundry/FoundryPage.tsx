@@ -16,6 +16,7 @@ const TABS = [
   { to: '/foundry', label: 'Dashboards', matches: (path: string) => path === '/foundry' || path.startsWith('/foundry/dashboards') },
   { to: '/foundry/ask', label: 'Ask', matches: (path: string) => path.startsWith('/foundry/ask') },
   { to: '/foundry/insights', label: 'Insights', matches: (path: string) => path.startsWith('/foundry/insights') },
+  { to: '/foundry/metrics', label: 'Metrics', matches: (path: string) => path.startsWith('/foundry/metrics') },
   { to: '/foundry/sources', label: 'Data sources', matches: (path: string) => path.startsWith('/foundry/sources') },
 ];
 

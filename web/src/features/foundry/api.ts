@@ -1,6 +1,6 @@
 /**
  * Mini Foundry calls, through the typed client where the generated schema has the call; the rest
- * (dashboard data with filters, file downloads) through the same auth-aware fetch wrapper (bearer
+ * (dashboard data, whose filters travel as a JSON query parameter; file downloads) through the same auth-aware fetch wrapper (bearer
  * token, tenant header, refresh-and-retry on 401), raising the same `ApiError`.
  */
 import { api, apiUrl, authFetch, unwrap } from '../../api/client';
@@ -14,6 +14,7 @@ import type {
   DashboardSummaryOut,
   DrillDownIn,
   DrillDownOut,
+  Filter,
   MetricCatalogOut,
   QueryResult,
   SemanticQuery,
@@ -128,8 +129,13 @@ export function overrideParams(view: ViewOverrides | null): QueryParams {
   };
 }
 
-export function getDashboardData(id: string, view: ViewOverrides | null): Promise<DashboardDataOut> {
-  return request('GET', `/dashboards/${encodeURIComponent(id)}/data`, { query: overrideParams(view) });
+/**
+ * Every widget's data in one call. `filters`, when given, replace the dashboard's saved filters
+ * (sent as JSON; an empty list means "no filters", unlike leaving it out).
+ */
+export function getDashboardData(id: string, view: ViewOverrides | null, filters: Filter[] | null = null): Promise<DashboardDataOut> {
+  const query = { ...overrideParams(view), filters: filters === null ? undefined : JSON.stringify(filters) };
+  return request('GET', `/dashboards/${encodeURIComponent(id)}/data`, { query });
 }
 
 /** Download a file the API renders (PDF, CSV, XLSX): it needs the auth header, so no plain link. */

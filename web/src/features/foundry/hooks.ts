@@ -1,5 +1,4 @@
-import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { toApiError } from '../../api/problem';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ApiError } from '../../api/problem';
 import { useTenantKey } from '../auth/session';
 import {
@@ -14,16 +13,15 @@ import {
   runQuery,
   saveDashboard,
 } from './api';
-import { composeQuery } from './builder/compose';
 import type {
   DashboardCreate,
   DashboardDataOut,
-  WidgetDataOut,
   DashboardIn,
   DashboardOut,
   DashboardSummaryOut,
   DrillDownIn,
   DrillDownOut,
+  Filter,
   MetricCatalogOut,
   QueryResult,
   SemanticQuery,
@@ -31,7 +29,7 @@ import type {
   ViewOverrides,
 } from './types';
 
-function useFoundryKey() {
+export function useFoundryKey() {
   const key = useTenantKey();
   return [...key, 'foundry'] as const;
 }
@@ -72,50 +70,18 @@ export function useDashboard(id: string | undefined) {
   });
 }
 
-/** Every widget's numbers for the dashboard's period, or the viewer's overrides of it. */
-export function useDashboardData(id: string | undefined, view: ViewOverrides | null) {
+/**
+ * Every widget's numbers for the dashboard's period, or the viewer's overrides of it; `filters`,
+ * when not null, replace the saved filters (one call either way; a widget that fails carries its
+ * own problem in the answer).
+ */
+export function useDashboardData(id: string | undefined, view: ViewOverrides | null, filters: Filter[] | null = null) {
   const key = useFoundryKey();
   return useQuery<DashboardDataOut, ApiError>({
-    queryKey: [...key, 'dashboards', 'data', id, view],
-    queryFn: () => getDashboardData(id!, view),
+    queryKey: [...key, 'dashboards', 'data', id, view, filters],
+    queryFn: () => getDashboardData(id!, view, filters),
     enabled: Boolean(id),
     placeholderData: keepPreviousData,
-  });
-}
-
-/**
- * Every widget's numbers under filters other than the dashboard's saved ones. The data endpoint
- * takes a period and a comparison but no filters, so each widget's query is composed here exactly
- * as the server composes it (builder/compose.ts) and run on its own.
- */
-export function useFilteredDashboardData(dashboard: DashboardOut, view: ViewOverrides | null) {
-  const key = useFoundryKey();
-  const settings = view ? { date_range: view.range, filters: view.filters, compare: view.compare } : null;
-  // Widgets asking the same question (a KPI and its line chart) share one query.
-  const texts = settings ? dashboard.widgets.map((widget) => JSON.stringify(composeQuery(widget, settings))) : [];
-  const distinct = [...new Set(texts)];
-  return useQueries({
-    queries: distinct.map((text) => {
-      const query = JSON.parse(text) as SemanticQuery;
-      return { queryKey: [...key, 'query', query], queryFn: () => runQuery(query), placeholderData: keepPreviousData };
-    }),
-    combine: (results) => {
-      if (!settings) return { data: undefined, isFetching: false, isError: false, error: null };
-      const widgets: WidgetDataOut[] = dashboard.widgets.map((widget, i) => {
-        const result = results[distinct.indexOf(texts[i]!)];
-        if (result?.error) {
-          const { problem } = toApiError(result.error);
-          return { widget_id: widget.id, result: null, error: { status: problem.status, code: problem.code, detail: problem.detail ?? problem.title } };
-        }
-        return { widget_id: widget.id, result: result?.data ?? null };
-      });
-      const loading = results.some((r) => r.isPending);
-      const first = results.find((r) => r.data)?.data;
-      const data: DashboardDataOut | undefined = loading
-        ? undefined
-        : { dashboard_id: dashboard.id, range: first?.range ?? { start: null, end: null }, widgets, data_version: 0, computed_at: new Date().toISOString() };
-      return { data, isFetching: results.some((r) => r.isFetching), isError: false, error: null };
-    },
   });
 }
 

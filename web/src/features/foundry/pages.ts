@@ -3,3 +3,4 @@ export { AskPage } from './ask/AskPage';
 export { DashboardsPage } from './DashboardsPage';
 export { DashboardBuilderRoute, DashboardRoute, FoundryHome, FoundryPage, InsightsPage } from './FoundryPage';
 export { DataSourcesPage } from './sources/DataSourcesPage';
+export { MetricsPage } from './metrics/MetricsPage';

@@ -30,3 +30,4 @@ export const DashboardBuilderRoute = lazyPage('DashboardBuilderRoute');
 export const AskPage = lazyPage('AskPage');
 export const InsightsPage = lazyPage('InsightsPage');
 export const DataSourcesPage = lazyPage('DataSourcesPage');
+export const MetricsPage = lazyPage('MetricsPage');

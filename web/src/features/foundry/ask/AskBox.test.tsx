@@ -28,6 +28,7 @@ const byMonth: QuestionOut = {
   semantic_query: { metrics: ['revenue'], dimensions: ['date.month'] },
   engine: 'local',
   suggestions: [],
+  currency: 'USD',
 };
 
 const notUnderstood: QuestionOut = {
@@ -74,7 +75,8 @@ describe('AskBox', () => {
     await waitFor(() => expect(figure.querySelector('.recharts-line-curve')?.getAttribute('d')).toBeTruthy());
     const table = within(figure).getByRole('table', { name: 'Revenue by month' });
     const rows = within(table).getAllByRole('row');
-    expect(rows.map((r) => r.textContent)).toEqual(['MonthRevenue', 'Jan 20251,200.50', 'Feb 20251,850.00', 'Mar 2025990.25']);
+    // Money shows in the company's currency.
+    expect(rows.map((r) => r.textContent)).toEqual(['MonthRevenue', 'Jan 2025$1,200.50', 'Feb 2025$1,850.00', 'Mar 2025$990.25']);
 
     const sql = within(card).getByText('SQL').closest('details')!;
     expect(sql.open).toBe(false);
@@ -90,7 +92,7 @@ describe('AskBox', () => {
   it('offers the suggestions as chips when the question is not understood, and asks the one clicked', async () => {
     const asked = answering({
       'how is the weather': notUnderstood,
-      'Revenue last month': { ...byMonth, chart: { type: 'kpi', x: null, y: ['revenue'] }, columns: [{ name: 'revenue', type: 'money' }], rows: [[4040.75]], answer: 'Revenue last month was 4,040.75.' },
+      'Revenue last month': { ...byMonth, chart: { type: 'kpi', x: null, y: ['revenue'] }, columns: [{ name: 'revenue', type: 'money' }], rows: [[4040.75]], answer: 'Revenue last month was 4,040.75.', currency: null },
     });
     const user = userEvent.setup();
     renderWithProviders(<AskBox />);
@@ -107,8 +109,19 @@ describe('AskBox', () => {
     expect(await screen.findByText('Revenue last month was 4,040.75.')).toBeTruthy();
     expect(asked).toEqual([{ query: 'how is the weather' }, { query: 'Revenue last month' }]);
     expect((screen.getByRole('textbox', { name: 'Question' }) as HTMLInputElement).value).toBe('Revenue last month');
-    // A KPI answer is one big number.
+    // A KPI answer is one big number; without a known currency, money is a plain amount.
     expect(screen.getByText('4,040.75')).toBeTruthy();
+  });
+
+  it('shows a money KPI in the company currency', async () => {
+    answering({
+      'Revenue this month': { ...byMonth, chart: { type: 'kpi', x: null, y: ['revenue'] }, columns: [{ name: 'revenue', type: 'money' }], rows: [[8049.55]], currency: 'USD' },
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<AskBox />);
+    await user.type(screen.getByRole('textbox', { name: 'Question' }), 'Revenue this month{Enter}');
+    const kpi = await screen.findByRole('figure', { name: 'Revenue this month' });
+    expect(within(kpi).getByText('$8,049.55')).toBeTruthy();
   });
 
   it('shows a problem when the question cannot be answered', async () => {

@@ -78,7 +78,7 @@ export function AnswerCard({ question, answer, onAsk }: Asked & { onAsk: (questi
         <Badge tone={answer.understood ? 'brand' : 'warning'}>{answer.understood ? `Answered by ${providerName(answer.engine)}` : 'Not understood'}</Badge>
       </div>
       {answer.understood && answer.chart && (
-        <ResultChart title={question} columns={columns} rows={answer.rows} chart={answer.chart} />
+        <ResultChart title={question} columns={columns} rows={answer.rows} chart={answer.chart} currency={answer.currency} />
       )}
       {answer.interpretation && (
         <p className="text-sm text-slate-600">

@@ -29,6 +29,8 @@ export interface QuestionOut {
   engine: string;
   /** Questions it can answer, when it could not answer this one. */
   suggestions: string[];
+  /** The company's currency (ISO 4217), for money columns; null when unknown. */
+  currency?: string | null;
 }
 
 export interface QuestionIn {
