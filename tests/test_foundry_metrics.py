@@ -553,3 +553,40 @@ async def test_agent_tools(state: AppState, shop: dict[str, Any]) -> None:
         new = dashboard.widgets[-1]
         assert (new.type, new.query.metrics, new.query.dimensions) == ("line", ["refunds"], ["date.month"])
         assert new.layout.y >= max(w.layout.y + w.layout.h for w in dashboard.widgets[:-1])
+
+
+async def test_widget_export_uses_the_viewer_filters(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    owner: Account = shop["owner"]
+    created = await client.post(
+        f"{BASE}/dashboards",
+        json={
+            "name": "Export filters",
+            "date_range": {"start": "2026-02-01", "end": "2026-02-28"},
+            "widgets": [
+                {
+                    "title": "By channel",
+                    "type": "table",
+                    "query": {"metrics": ["revenue"], "dimensions": ["channel"]},
+                    "layout": {"x": 0, "y": 0, "w": 6, "h": 4},
+                },
+            ],
+        },
+        headers=owner.headers,
+    )
+    dashboard = created.json()
+    path = f"{BASE}/dashboards/{dashboard['id']}/widgets/{dashboard['widgets'][0]['id']}/export"
+    everything = await client.get(path, params={"format": "csv"}, headers=owner.headers)
+    assert "web" in everything.text and "wholesale" in everything.text
+    wholesale = await client.get(
+        path,
+        params={"format": "csv", "filters": '[{"dimension": "channel", "values": ["wholesale"]}]'},
+        headers=owner.headers,
+    )
+    assert wholesale.status_code == 200, wholesale.text
+    assert "wholesale" in wholesale.text and "web" not in wholesale.text
+    pdf = await client.get(
+        f"{BASE}/dashboards/{dashboard['id']}/export.pdf",
+        params={"filters": '[{"dimension": "channel", "values": ["wholesale"]}]'},
+        headers=owner.headers,
+    )
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from binelek.audit import service as audit
 from binelek.foundry import engine, exports, reports, service
 from binelek.foundry.render.dashboard import PageContext
+from binelek.foundry.router import ViewerFilters
 from binelek.foundry.schemas import ReportScheduleIn, ReportScheduleOut, SemanticQuery, TimePreset
 from binelek.kit.auth import Principal, TenantSession, require
 from binelek.kit.errors import PROBLEM_MEDIA_TYPE, Problem, ResourceNotFound
@@ -77,16 +78,21 @@ async def export_dashboard_pdf(
     start: date | None = None,
     end: date | None = None,
     compare: CompareParam | None = None,
+    filters: ViewerFilters = None,
 ) -> Response:
-    """The dashboard as printed: its period (or the one given here), filters and every widget."""
+    """The dashboard as printed: its period and filters (or the viewer's, given here), every widget."""
     tenant_id = principal.tenant_id
     dashboard = await service.get_dashboard(session, tenant_id, dashboard_id)
+    viewer_filters = service.parse_filters(filters)
+    if viewer_filters is not None:
+        dashboard = dashboard.model_copy(update={"filters": viewer_filters})
     data = await service.dashboard_data(
         session,
         tenant_id,
         dashboard_id,
         range_override=service.period_override(preset, start, end),
         compare_override=compare,
+        filters_override=viewer_filters,
         cache=state.cache,
     )
     timezone = await service.tenant_timezone(session, tenant_id)
@@ -127,8 +133,9 @@ async def export_widget(
     start: date | None = None,
     end: date | None = None,
     compare: CompareParam | None = None,
+    filters: ViewerFilters = None,
 ) -> Response:
-    """One widget's data with the dashboard's period and filters (or the period given here)."""
+    """One widget's data with the dashboard's period and filters (or the viewer's, given here)."""
     tenant_id = principal.tenant_id
     dashboard = await service.get_dashboard(session, tenant_id, dashboard_id)
     widget = next((item for item in dashboard.widgets if item.id == widget_id), None)
@@ -136,7 +143,11 @@ async def export_widget(
         raise ResourceNotFound("No such widget on this dashboard.")
     chosen = compare if compare is not None else dashboard.compare
     query = service.widget_query(
-        widget, dashboard, service.period_override(preset, start, end), None if chosen == "none" else chosen
+        widget,
+        dashboard,
+        service.period_override(preset, start, end),
+        None if chosen == "none" else chosen,
+        service.parse_filters(filters),
     )
     result = await service.run_query(session, tenant_id, query, cache=state.cache)
     timezone = await service.tenant_timezone(session, tenant_id)

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter, ValidationError
 
 from binelek.audit import service as audit
 from binelek.foundry import service
@@ -21,7 +20,6 @@ from binelek.foundry.schemas import (
     DashboardSummaryOut,
     DrillDownIn,
     DrillDownOut,
-    Filter,
     MetricCatalogOut,
     MetricOut,
     QueryResult,
@@ -30,7 +28,6 @@ from binelek.foundry.schemas import (
     TimePreset,
 )
 from binelek.kit.auth import Principal, TenantSession, require
-from binelek.kit.errors import ValidationFailed
 from binelek.kit.request_meta import RequestMeta, request_meta
 from binelek.kit.state import AppState, get_state
 
@@ -39,6 +36,14 @@ Reader = Annotated[Principal, Depends(require("foundry:read"))]
 Writer = Annotated[Principal, Depends(require("foundry:write"))]
 State = Annotated[AppState, Depends(get_state)]
 Meta = Annotated[RequestMeta, Depends(request_meta)]
+ViewerFilters = Annotated[
+    str | None,
+    Query(
+        max_length=10_000,
+        description="The viewer's filters instead of the saved ones: a JSON list of "
+        '{"dimension", "op", "values"}.',
+    ),
+]
 
 
 @router.get("/metrics", response_model=MetricCatalogOut)
@@ -129,14 +134,7 @@ async def dashboard_data(
     start: date | None = None,
     end: date | None = None,
     compare: Annotated[Literal["previous_period", "previous_year", "none"] | None, Query()] = None,
-    filters: Annotated[
-        str | None,
-        Query(
-            max_length=10_000,
-            description="The viewer's filters instead of the saved ones: a JSON list of "
-            '{"dimension", "op", "values"}.',
-        ),
-    ] = None,
+    filters: ViewerFilters = None,
 ) -> JSONResponse:
     """Every widget's data with the dashboard's period and filters, or the period given here."""
     override = service.period_override(preset, start, end)
@@ -146,20 +144,8 @@ async def dashboard_data(
         dashboard_id,
         range_override=override,
         compare_override=compare,
-        filters_override=_filters_override(filters),
+        filters_override=service.parse_filters(filters),
         cache=state.cache,
     )
     # Already JSON (often straight from the cache): answered as is, without validating it again.
     return JSONResponse(data)
-
-
-_FILTER_LIST = TypeAdapter(list[Filter])
-
-
-def _filters_override(raw: str | None) -> list[Filter] | None:
-    if raw is None:
-        return None
-    try:
-        return _FILTER_LIST.validate_json(raw)
-    except ValidationError as error:
-        raise ValidationFailed(f"The filters are not valid: {error.errors()[0]['msg']}.") from None

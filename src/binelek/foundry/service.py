@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any, get_args
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.foundry import engine, repository, semantic
@@ -533,6 +534,19 @@ def period_override(preset: str | None, start: date | None, end: date | None) ->
         return TimeRange(start=start, end=end)
     except ValueError as error:
         raise ValidationFailed(f"The period is not valid: {error}") from None
+
+
+_FILTER_LIST = TypeAdapter(list[Filter])
+
+
+def parse_filters(raw: str | None) -> list[Filter] | None:
+    """A request's filters (a JSON list), or None when it gives none."""
+    if raw is None:
+        return None
+    try:
+        return _FILTER_LIST.validate_json(raw)
+    except ValidationError as error:
+        raise ValidationFailed(f"The filters are not valid: {error.errors()[0]['msg']}.") from None
 
 
 def widget_query(

@@ -697,7 +697,7 @@ export interface paths {
         };
         /**
          * Export Dashboard Pdf
-         * @description The dashboard as printed: its period (or the one given here), filters and every widget.
+         * @description The dashboard as printed: its period and filters (or the viewer's, given here), every widget.
          */
         get: operations["export_dashboard_pdf_api_modules_mini_foundry_dashboards__dashboard_id__export_pdf_get"];
         put?: never;
@@ -717,7 +717,7 @@ export interface paths {
         };
         /**
          * Export Widget
-         * @description One widget's data with the dashboard's period and filters (or the period given here).
+         * @description One widget's data with the dashboard's period and filters (or the viewer's, given here).
          */
         get: operations["export_widget_api_modules_mini_foundry_dashboards__dashboard_id__widgets__widget_id__export_get"];
         put?: never;
@@ -8038,6 +8038,8 @@ export interface operations {
                 start?: string | null;
                 end?: string | null;
                 compare?: ("previous_period" | "previous_year" | "none") | null;
+                /** @description The viewer's filters instead of the saved ones: a JSON list of {"dimension", "op", "values"}. */
+                filters?: string | null;
             };
             header?: never;
             path: {
@@ -8137,6 +8139,8 @@ export interface operations {
                 start?: string | null;
                 end?: string | null;
                 compare?: ("previous_period" | "previous_year" | "none") | null;
+                /** @description The viewer's filters instead of the saved ones: a JSON list of {"dimension", "op", "values"}. */
+                filters?: string | null;
             };
             header?: never;
             path: {

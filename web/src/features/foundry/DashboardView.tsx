@@ -39,7 +39,11 @@ function LoadedDashboard({ dashboard }: { dashboard: DashboardOut }) {
   const [pdfBusy, setPdfBusy] = useState(false);
   const metrics = useMemo(() => new Map<string, MetricOut>(catalog.data?.metrics.map((m) => [m.name, m])), [catalog.data]);
   const context: WidgetContext = { filters: state.view.filters, metrics };
-  const exportParams = overrideParams(state.overrides);
+  // Exports show what the viewer sees: their period, comparison and filters.
+  const exportParams = {
+    ...overrideParams(state.overrides),
+    ...(filtered ? { filters: JSON.stringify(state.view.filters) } : {}),
+  };
   const currency = data.data?.widgets.find((w) => w.result?.currency)?.result?.currency ?? null;
 
   const downloadPdf = () => {
