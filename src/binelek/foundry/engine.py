@@ -252,7 +252,7 @@ def plan_query(
             raise QueryInvalid(f"Unknown filter dimension {filter_.dimension!r}.")
     plan = Plan(metrics=[])
     for name in query.metrics:
-        metric = _resolve_metric(name, custom, item_level)
+        metric = resolve_metric(name, custom, item_level)
         plan.metrics.append(metric)
         variables = formula_names(metric.formula)
         plan.sources[metric.name] = {}
@@ -307,7 +307,7 @@ def _entity_label(entity: str) -> str:
     return entity.replace("_", " ").capitalize()
 
 
-def _resolve_metric(name: str, custom: dict[str, ResolvedMetric], item_level: bool) -> ResolvedMetric:
+def resolve_metric(name: str, custom: dict[str, ResolvedMetric], item_level: bool) -> ResolvedMetric:
     builtin = semantic.METRICS.get(name)
     if builtin is not None:
         formula = builtin.item_formula if item_level and builtin.item_formula else builtin.formula

@@ -1546,37 +1546,35 @@ def _listed(values: Sequence[Any], dimension: str) -> str:
     return text + (f" (and {len(values) - 4} more)" if len(values) > 4 else "")
 
 
+# How a filter on each dimension reads in an interpretation ("for products in beans").
+_FILTER_PHRASES = {
+    "product": "for {values}",
+    "category": "for products in {values}",
+    "customer": "from {values}",
+    "channel": "from the {values} channel{plural}",
+    "status": "with status {values}",
+    "deal_stage": "for deals at stage {values}",
+    "pipeline": "in the {values} pipeline",
+    "payment_method": "paid by {values}",
+    "deal_owner": "owned by {values}",
+}
+
+
 def _filter_words(filters: Sequence[Filter]) -> str:
     parts: list[str] = []
     for filter_ in filters:
         values = _listed(filter_.values, filter_.dimension)
         negated = filter_.op in ("neq", "not_in")
         dimension = filter_.dimension
+        label = semantic.DIMENSIONS[dimension].label.lower()
         if dimension in ("country", "city"):
             parts.append(f"from customers {'outside' if negated else 'in'} {values}")
         elif negated:
-            label = semantic.DIMENSIONS[dimension].label.lower()
             parts.append(f"where the {label} is not {values}")
-        elif dimension == "product":
-            parts.append(f"for {values}")
-        elif dimension == "category":
-            parts.append(f"for products in {values}")
-        elif dimension == "customer":
-            parts.append(f"from {values}")
-        elif dimension == "channel":
-            parts.append(f"from the {values} channel{'s' if len(filter_.values) > 1 else ''}")
-        elif dimension == "status":
-            parts.append(f"with status {values}")
-        elif dimension == "deal_stage":
-            parts.append(f"for deals at stage {values}")
-        elif dimension == "pipeline":
-            parts.append(f"in the {values} pipeline")
-        elif dimension == "payment_method":
-            parts.append(f"paid by {values}")
-        elif dimension == "deal_owner":
-            parts.append(f"owned by {values}")
         else:
-            parts.append(f"where the {semantic.DIMENSIONS[dimension].label.lower()} is {values}")
+            phrase = _FILTER_PHRASES.get(dimension, "where the {label} is {values}")
+            plural = "s" if len(filter_.values) > 1 else ""
+            parts.append(phrase.format(values=values, label=label, plural=plural))
     return " ".join(parts)
 
 

@@ -335,7 +335,7 @@ async def drill_down(
     )
     custom = await custom_metrics(session, tenant_id)
     item_level = semantic.is_item_level([f.dimension for f in request.filters])
-    metric = engine._resolve_metric(request.metric, custom, item_level)
+    metric = engine.resolve_metric(request.metric, custom, item_level)
     return await engine.drill_down(session, request, metric, ctx)
 
 
