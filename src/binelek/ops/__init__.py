@@ -1,0 +1,1 @@
+"""Ops Copilot: tasks with AI help, priority scheduling, e-mail, and the workflow automation engine."""
