@@ -285,3 +285,153 @@ FOUNDRY = [
     ),
 ]
 TABLE.extend(FOUNDRY)
+
+
+def _tasks(text: str, **args: Any) -> Case:
+    return Case(text, "list_tasks", args)
+
+
+def _next(text: str) -> Case:
+    return Case(text, "next_task")
+
+
+def _new_task(text: str, **args: Any) -> Case:
+    return Case(text, "create_task", args)
+
+
+def _change_task(text: str, **args: Any) -> Case:
+    return Case(text, "update_task", args)
+
+
+OPS_VIEWER = (*VIEWER, "list_tasks", "next_task")
+OPS = [
+    _tasks("show my tasks", assignee="me"),
+    _tasks("list all open tasks"),
+    _tasks("which tasks are overdue", overdue=True),
+    _tasks(
+        "what tasks are due this week",
+        due_after="2026-11-23T00:00:00+00:00",
+        due_before="2026-11-30T00:00:00+00:00",
+    ),
+    _tasks("list the urgent tasks", priority=["urgent"]),
+    _tasks("show tasks assigned to me", assignee="me"),
+    _tasks("list unassigned tasks", assignee="none"),
+    _tasks("which tasks are blocked", status=["blocked"]),
+    _tasks(
+        "show high priority tasks due tomorrow",
+        priority=["high"],
+        due_after="2026-11-26T00:00:00+00:00",
+        due_before="2026-11-27T00:00:00+00:00",
+    ),
+    _tasks("what tasks are in progress", status=["in_progress"]),
+    _tasks("list tasks that are late", overdue=True),
+    _tasks("show me the completed tasks", status=["done"]),
+    _tasks("what are my overdue tasks", assignee="me", overdue=True),
+    _tasks("which of my tasks are urgent", assignee="me", priority=["urgent"]),
+    _tasks("show the task list"),
+    _tasks("do we have any unassigned urgent tasks", assignee="none", priority=["urgent"]),
+    _tasks("list low priority tasks", priority=["low"]),
+    _next("what should I work on next"),
+    _next("what's my next task"),
+    _next("what should I do now"),
+    _next("which task should I do first"),
+    _next("what's the most important thing to do right now"),
+    _next("pick my next task"),
+    _next("what should I focus on today"),
+    _next("where should I start"),
+    _next("tell me what to tackle next"),
+    _next("what do I do next"),
+    _next("which task is most urgent for me right now"),
+    _next("help me choose my next task"),
+    _next("what's the best thing to work on now"),
+    _next("give me my next task"),
+    _next("which task comes next for me"),
+    _new_task(
+        "add a task to call the supplier tomorrow",
+        title="call the supplier",
+        due_at="2026-11-26T00:00:00+00:00",
+    ),
+    _new_task(
+        "create a task: send the quarterly VAT return by Friday",
+        title="send the quarterly VAT return",
+        due_at="2026-11-27T00:00:00+00:00",
+    ),
+    _new_task(
+        "remind me to order more coffee cups on Thursday",
+        title="order more coffee cups",
+        due_at="2026-11-26T00:00:00+00:00",
+    ),
+    _new_task("new task: fix the leaking tap, urgent", title="fix the leaking tap", priority="urgent"),
+    _new_task(
+        "add an urgent task to reply to the Acme complaint",
+        title="reply to the Acme complaint",
+        priority="urgent",
+    ),
+    _new_task("create a low priority task to tidy the stockroom", title="tidy the stockroom", priority="low"),
+    _new_task(
+        "create a high priority task to email the landlord", title="email the landlord", priority="high"
+    ),
+    _new_task(
+        "remind me to pay the electricity bill by end of month",
+        title="pay the electricity bill",
+        due_at="2026-11-30T00:00:00+00:00",
+    ),
+    _new_task("add a task to water the plants", title="water the plants"),
+    _new_task(
+        "create a task to update the menu boards tomorrow at 9am",
+        title="update the menu boards",
+        due_at="2026-11-26T09:00:00+00:00",
+    ),
+    _new_task(
+        "new task: count the inventory on Friday, high priority",
+        title="count the inventory",
+        due_at="2026-11-27T00:00:00+00:00",
+        priority="high",
+    ),
+    _new_task(
+        "add a task to book the photographer for the launch", title="book the photographer for the launch"
+    ),
+    _new_task(
+        "create an urgent task to refund the damaged order",
+        title="refund the damaged order",
+        priority="urgent",
+    ),
+    _new_task(
+        "remind me to renew the van insurance next Monday",
+        title="renew the van insurance",
+        due_at="2026-11-30T00:00:00+00:00",
+    ),
+    _new_task(
+        "add a task to clean the grinder in 3 days",
+        title="clean the grinder",
+        due_at="2026-11-28T00:00:00+00:00",
+    ),
+    _change_task("mark the bank call task as done", task="bank call", status="done"),
+    _change_task("set the VAT return task to high priority", task="VAT return", priority="high"),
+    _change_task(
+        "move the website review task to Friday", task="website review", due_at="2026-11-27T00:00:00+00:00"
+    ),
+    _change_task("mark the invoice follow-up as in progress", task="invoice follow-up", status="in_progress"),
+    _change_task("complete the stock count task", task="stock count", status="done"),
+    _change_task("set the priority of the newsletter task to urgent", task="newsletter", priority="urgent"),
+    _change_task("mark the shelf restock as blocked", task="shelf restock", status="blocked"),
+    _change_task(
+        "change the insurance renewal task to low priority", task="insurance renewal", priority="low"
+    ),
+    _change_task("mark the packaging order as done", task="packaging order", status="done"),
+    _change_task("set the landlord email task to urgent", task="landlord email", priority="urgent"),
+    _change_task(
+        "move the photographer booking to next Tuesday",
+        task="photographer booking",
+        due_at="2026-12-01T00:00:00+00:00",
+    ),
+    _change_task("mark the tap repair as in progress", task="tap repair", status="in_progress"),
+    _change_task("set the coffee cups order to low priority", task="coffee cups order", priority="low"),
+    _change_task("mark the trade fair task as cancelled", task="trade fair", status="cancelled"),
+    _change_task("mark the grinder cleaning as finished", task="grinder cleaning", status="done"),
+    # A viewer reads tasks but is offered no task changes: they are named, never swapped.
+    Case("add a task to call the bank", "unknown", offered=OPS_VIEWER, unavailable="create_task"),
+    Case("mark the bank call task as done", "unknown", offered=OPS_VIEWER, unavailable="update_task"),
+    Case("which tasks are overdue", "list_tasks", {"overdue": True}, offered=OPS_VIEWER),
+]
+TABLE.extend(OPS)

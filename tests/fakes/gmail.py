@@ -7,6 +7,9 @@ What it reproduces from the real service:
   because the connection only holds the `gmail.metadata` scope; ids, internalDate and historyId as strings;
 - `history.list`: records newer than `startHistoryId` (repeated `historyTypes` filter), paged, with the
   mailbox's current `historyId`; 404 when `startHistoryId` is older than the retained history;
+- `messages.send`: a base64url RFC 822 `raw` message, refused with 403 `insufficientPermissions` unless
+  the token's grant holds a send scope (`gmail.send`, `gmail.compose`, `gmail.modify`, full access);
+  the sent message joins the mailbox with the SENT label (and a history record), and is kept in `sent`;
 - errors in Google's shape; over the rate limit either 429 with Retry-After or 403 `rateLimitExceeded`
   (`quota_status`);
 - OAuth: authorize at /o/oauth2/v2/auth, token at /token (client credentials in the form, no refresh
@@ -16,12 +19,15 @@ What it reproduces from the real service:
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import random
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from email import message_from_bytes
+from email import policy as email_policy
+from email.utils import format_datetime, getaddresses
 from typing import Any
 
 from starlette.requests import Request
@@ -31,6 +37,16 @@ from starlette.routing import BaseRoute, Route
 from tests.fakes.base import FakeProvider, OAuthPolicy, RateLimit
 
 MAILBOX = "maria.okafor@lumenbakery.co"
+METADATA_SCOPE = "https://www.googleapis.com/auth/gmail.metadata"
+SEND_SCOPE = "https://www.googleapis.com/auth/gmail.send"
+SEND_SCOPES = frozenset(
+    {
+        SEND_SCOPE,
+        "https://www.googleapis.com/auth/gmail.compose",
+        "https://www.googleapis.com/auth/gmail.modify",
+        "https://mail.google.com/",
+    }
+)
 FIRST_HISTORY_ID = 4_211_000
 USER_LABELS = ("Label_1", "Label_2", "Label_3")  # "Wholesale", "Suppliers", "Accounting" in the UI
 FIRST_NAMES = (
@@ -150,6 +166,9 @@ class FakeGmail(FakeProvider):
         self.history_floor = FIRST_HISTORY_ID  # history.list with an older startHistoryId answers 404
         self.now = datetime.now(UTC).replace(microsecond=0)
         self._sequence = 0
+        self.token_scopes: dict[str, str] = {}  # access token -> its grant's scopes (metadata if unknown)
+        self.refresh_scopes: dict[str, str] = {}
+        self.sent: list[dict[str, Any]] = []  # what messages.send accepted, decoded
         self._generate(count)
 
     # -- data -------------------------------------------------------------------------------------
@@ -262,6 +281,29 @@ class FakeGmail(FakeProvider):
             self.history_floor = self.history_id
             self.history.clear()
 
+    def send_token(self, scope: str = f"{METADATA_SCOPE} {SEND_SCOPE}") -> str:
+        """An access token of a grant that may send mail."""
+        token = self.issue_access_token()
+        self.token_scopes[token] = scope
+        return token
+
+    def token_body(self, scope: str) -> dict[str, Any]:
+        body = super().token_body(scope)
+        self.token_scopes[body["access_token"]] = scope
+        if body.get("refresh_token"):
+            self.refresh_scopes[body["refresh_token"]] = scope
+        return body
+
+    def _refresh(self, form: dict[str, str]) -> Response:
+        """Google's refresh answer names the grant's scopes, as its first answer did."""
+        scope = self.refresh_scopes.get(form.get("refresh_token", ""))
+        response = super()._refresh(form)
+        if scope is None or response.status_code != 200:
+            return response
+        answer = {**json.loads(bytes(response.body)), "scope": scope}
+        self.token_scopes[answer["access_token"]] = scope
+        return JSONResponse(answer)
+
     def webhook(self, url: str) -> tuple[bytes, dict[str, str]]:
         """A Cloud Pub/Sub push as Gmail's watch() produces it. It carries no HMAC (Pub/Sub
         authenticates pushes with a Google-signed OIDC token), so the adapter rejects it."""
@@ -283,6 +325,7 @@ class FakeGmail(FakeProvider):
         return [
             Route(prefix + "/profile", self._profile, methods=["GET"]),
             Route(prefix + "/messages", self._list, methods=["GET"]),
+            Route(prefix + "/messages/send", self._send, methods=["POST"]),
             Route(prefix + "/messages/{message_id}", self._get, methods=["GET"]),
             Route(prefix + "/history", self._history, methods=["GET"]),
         ]
@@ -342,6 +385,56 @@ class FakeGmail(FakeProvider):
             if message is None:
                 return google_error(404, "Requested entity was not found.", "notFound", "NOT_FOUND")
             return JSONResponse(message.resource(request.query_params.getlist("metadataHeaders"), form))
+
+    async def _send(self, request: Request) -> Response:
+        if (refused := self._refuse(request)) is not None:
+            return refused
+        scopes = set(self.token_scopes.get(self.bearer(request) or "", METADATA_SCOPE).split())
+        if not scopes & SEND_SCOPES:
+            return google_error(
+                403,
+                "Request had insufficient authentication scopes.",
+                "insufficientPermissions",
+                "PERMISSION_DENIED",
+            )
+        try:
+            raw = str((await request.json())["raw"])
+            data = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            return google_error(400, "Invalid value at 'message.raw'", "invalidArgument", "INVALID_ARGUMENT")
+        parsed = message_from_bytes(data, policy=email_policy.default)
+        fields = ("To", "Cc", "Bcc")
+        recipients = [
+            address for _, address in getaddresses([str(v) for f in fields for v in parsed.get_all(f, [])])
+        ]
+        if not recipients:
+            return google_error(400, "Recipient address required", "invalidArgument", "INVALID_ARGUMENT")
+        body = parsed.get_body(preferencelist=("plain",))
+        with self.lock:
+            self.now += timedelta(minutes=1)
+            self._sequence += 1
+            internal_ms = int(self.now.timestamp() * 1000)
+            message_id = f"{internal_ms:011x}{self._sequence:05x}"
+            headers = [
+                {"name": "Date", "value": format_datetime(self.now)},
+                {"name": "From", "value": str(parsed.get("From") or f"Maria Okafor <{MAILBOX}>")},
+                {"name": "To", "value": str(parsed.get("To", ""))},
+                {"name": "Subject", "value": str(parsed.get("Subject", ""))},
+                {"name": "Message-ID", "value": f"<{message_id}@mail.gmail.com>"},
+            ]
+            message = Message(message_id, message_id, internal_ms, headers, ["SENT"], self.history_id)
+            self.messages[message.id] = message
+            self._record("messageAdded", message)
+            self.sent.append(
+                {
+                    "id": message_id,
+                    "to": recipients,
+                    "from": str(parsed.get("From") or ""),
+                    "subject": str(parsed.get("Subject", "")),
+                    "body": body.get_content() if body is not None else "",
+                }
+            )
+        return JSONResponse({"id": message_id, "threadId": message_id, "labelIds": ["SENT"]})
 
     async def _history(self, request: Request) -> Response:
         if (refused := self._refuse(request)) is not None:

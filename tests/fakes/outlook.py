@@ -12,6 +12,8 @@ What it reproduces from the real service:
 - `Prefer: odata.maxpagesize=n` (default 10) answered with `Preference-Applied`; `$select` honoured
   (id and @odata.etag always present); calendarView/delta refuses `$select` and a missing window;
 - `reset_sync()`: older tokens answer 410 Gone with a Location header, or 400 `syncStateNotFound`;
+- `POST /me/sendMail`: the message as JSON, 202 without a body; 403 ErrorAccessDenied unless the token's
+  grant holds Mail.Send; 400 ErrorInvalidRecipients without recipients; accepted messages kept in `sent`;
 - errors in Graph's `{"error": {"code", "message", "innerError"}}` shape; throttling as 429 + Retry-After;
 - OAuth at /{tenant}/oauth2/v2.0/authorize and /token: client credentials in the form, PKCE, refresh
   tokens replaced on every refresh; no revocation endpoint.
@@ -54,6 +56,8 @@ PEOPLE = (
     ("Lena Vogel", "lena.vogel@vogel-immobilien.de"),
     ("Carlos Ruiz", "carlos.ruiz@ruizfoods.mx"),
 )
+DEFAULT_SCOPE = "offline_access User.Read Mail.ReadBasic Calendars.Read"
+SEND_SCOPE = f"{DEFAULT_SCOPE} Mail.Send"
 COLLEAGUES = (("Priya Shah", "priya@harbourlightdesign.com"), ("Tom Evans", "tom@harbourlightdesign.com"))
 MESSAGE_SUBJECTS = (
     "Proposal for the new storefront signage",
@@ -117,6 +121,9 @@ class FakeOutlook(FakeProvider):
         self.reset_status = 410
         self.messages = Collection()
         self.events = Collection()
+        self.token_scopes: dict[str, str] = {}  # access token -> its grant's scopes (read-only if unknown)
+        self.refresh_scopes: dict[str, str] = {}
+        self.sent: list[dict[str, Any]] = []  # what sendMail accepted
         for _ in range(count):
             self._put(
                 self.messages, self._message(self.now - timedelta(seconds=self.random.randrange(150 * 86400)))
@@ -275,6 +282,31 @@ class FakeOutlook(FakeProvider):
             item["end"] = {"dateTime": graph_local(start + timedelta(hours=1)), "timeZone": "UTC"}
             self._put(self.events, item)
 
+    def send_token(self, scope: str = SEND_SCOPE) -> str:
+        """An access token of a grant that may send mail."""
+        token = self.issue_access_token()
+        self.token_scopes[token] = scope
+        return token
+
+    def token_body(self, scope: str) -> dict[str, Any]:
+        body = super().token_body(scope)
+        self.token_scopes[body["access_token"]] = scope
+        if body.get("refresh_token"):
+            self.refresh_scopes[body["refresh_token"]] = scope
+        return body
+
+    def _refresh(self, form: dict[str, str]) -> Response:
+        """A rotated refresh token keeps its grant's scopes."""
+        scope = self.refresh_scopes.get(form.get("refresh_token", ""))
+        response = super()._refresh(form)
+        if scope is None or response.status_code != 200:
+            return response
+        answer = {**json.loads(bytes(response.body)), "scope": scope}  # Graph names the scopes again
+        self.token_scopes[answer["access_token"]] = scope
+        if answer.get("refresh_token"):
+            self.refresh_scopes[answer["refresh_token"]] = scope
+        return JSONResponse(answer)
+
     def reset_sync(self, status: int = 410) -> None:
         """Graph dropped every state token issued so far (its token cache filled, or the mailbox moved)."""
         with self.lock:
@@ -323,7 +355,45 @@ class FakeOutlook(FakeProvider):
             Route("/v1.0/me/mailFolders/{folder}/messages/delta", self._messages_delta, methods=["GET"]),
             Route("/v1.0/me/{folder_ref}/messages/delta", self._messages_delta, methods=["GET"]),
             Route("/v1.0/me/calendarView/delta", self._events_delta, methods=["GET"]),
+            Route("/v1.0/me/sendMail", self._send_mail, methods=["POST"]),
         ]
+
+    async def _send_mail(self, request: Request) -> Response:
+        if (refused := self.guard(request)) is not None:
+            return refused
+        granted = self.token_scopes.get(self.bearer(request) or "", DEFAULT_SCOPE)
+        if "mail.send" not in {scope.rsplit("/", 1)[-1].lower() for scope in granted.split()}:
+            return graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        try:
+            body = await request.json()
+        except ValueError:
+            return graph_error(400, "RequestBodyRead", "Invalid JSON in the request body.")
+        message = body.get("message") if isinstance(body, dict) else None
+        if not isinstance(message, dict):
+            return graph_error(400, "ErrorInvalidRequest", "The message to send is missing.")
+        to = [
+            (item.get("emailAddress") or {}).get("address")
+            for item in message.get("toRecipients") or []
+            if isinstance(item, dict)
+        ]
+        if not to or not all(isinstance(address, str) and "@" in address for address in to):
+            return graph_error(
+                400,
+                "ErrorInvalidRecipients",
+                "At least one recipient isn't valid. A message can't be sent without one.",
+            )
+        content = message.get("body") or {}
+        with self.lock:
+            self.sent.append(
+                {
+                    "to": to,
+                    "subject": message.get("subject", ""),
+                    "body": content.get("content", ""),
+                    "content_type": content.get("contentType", "Text"),
+                    "save_to_sent_items": body.get("saveToSentItems", True),
+                }
+            )
+        return Response(status_code=202)
 
     async def _me(self, request: Request) -> Response:
         if (refused := self.guard(request)) is not None:

@@ -89,7 +89,8 @@ class Tokens:
                 if previous and not token.get("refresh_token")
                 else None
             ),
-            scope=str(token["scope"]) if token.get("scope") else None,
+            # RFC 6749 §5.1: a refresh answer without `scope` keeps the scope granted before.
+            scope=str(token["scope"]) if token.get("scope") else (previous.scope if previous else None),
         )
 
     def needs_refresh(self) -> bool:

@@ -250,7 +250,8 @@ GMAIL = ProviderSpec(
     auth="oauth2",
     authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
     token_url="https://oauth2.googleapis.com/token",
-    scopes=("https://www.googleapis.com/auth/gmail.metadata",),  # gmail.readonly only if bodies are wanted
+    # gmail.readonly only if bodies are wanted; gmail.send lets Ops Copilot send from the mailbox.
+    scopes=("https://www.googleapis.com/auth/gmail.metadata", "https://www.googleapis.com/auth/gmail.send"),
     pkce=True,
     tokens=TokenPolicy(3600, None, rotates_refresh_token=False),
     pagination="page_token",
@@ -273,7 +274,7 @@ OUTLOOK = ProviderSpec(
     auth="oauth2",
     authorize_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
     token_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-    scopes=("offline_access", "User.Read", "Mail.ReadBasic", "Calendars.Read"),
+    scopes=("offline_access", "User.Read", "Mail.ReadBasic", "Mail.Send", "Calendars.Read"),
     pkce=True,
     # Access tokens last 60 to 90 minutes; refresh tokens are replaced on use and last 90 days.
     tokens=TokenPolicy(3600, 90 * 86400, rotates_refresh_token=True),

@@ -46,6 +46,7 @@ TOOL_MODULES = (
     "binelek.audit.tools",
     "binelek.search.tools",
     "binelek.foundry.tools",
+    "binelek.ops.tools",
 )
 
 

@@ -20,6 +20,10 @@ Quota: Google answers 429, or 403 with reason `rateLimitExceeded`/`userRateLimit
 retries 429 itself; the 403 form is retried here with the same backoff, since a 403 otherwise means a
 real refusal (a scope the user did not grant).
 
+Sending (Ops Copilot's e-mail): `messages.send` with the RFC 822 message base64url-encoded as `raw`;
+Google fills in From for the authenticated mailbox. It needs a send-capable scope (`gmail.send`,
+`gmail.compose`, `gmail.modify` or full mail access) that the connection's grant must hold.
+
 Webhooks: Gmail push goes through Cloud Pub/Sub, whose push requests are authenticated with a Google-
 signed OIDC token, not an HMAC shared with us, so `verify_webhook` keeps the base refusal and deliveries
 are not accepted; the scheduled incremental sync covers changes.
@@ -28,9 +32,11 @@ are not accepted; the scheduled incremental sync covers changes.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
+from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
@@ -59,6 +65,15 @@ ENTITY = "email_messages"
 SUBJECT_MAX = 1000  # email_messages.subject's column length
 PHASE_FULL = "full"
 PHASE_HISTORY = "history"
+# Scopes that allow messages.send (https://developers.google.com/gmail/api/auth/scopes).
+SEND_SCOPES = frozenset(
+    {
+        "https://www.googleapis.com/auth/gmail.send",
+        "https://www.googleapis.com/auth/gmail.compose",
+        "https://www.googleapis.com/auth/gmail.modify",
+        "https://mail.google.com/",
+    }
+)
 
 
 class GmailAdapter(Adapter):
@@ -107,6 +122,41 @@ class GmailAdapter(Adapter):
         if checkpoint and checkpoint.get("phase") == PHASE_HISTORY:
             return await self._history_page(api, checkpoint)
         return await self._full_page(api, checkpoint or {})
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def can_send(self, scope: str | None) -> bool:
+        """Whether a grant with these (space-separated) scopes may send mail."""
+        return bool(scope) and bool(SEND_SCOPES.intersection((scope or "").split()))
+
+    async def send_message(
+        self,
+        api: ApiClient,
+        context: ConnectionContext,
+        *,
+        to: Sequence[str],
+        subject: str,
+        body: str,
+        sender: str | None = None,
+    ) -> str | None:
+        """Send a plain-text message; returns Gmail's id of the sent message. A quota refusal is
+        raised as a 429 `ProviderError` (worth retrying later), any other refusal as it came."""
+        message = EmailMessage()
+        if sender:
+            message["From"] = sender
+        message["To"] = ", ".join(to)
+        message["Subject"] = subject
+        message.set_content(body)
+        raw = base64.urlsafe_b64encode(message.as_bytes()).decode()
+        url = f"{API}/messages/send"
+        response = await api.request("POST", url, json={"raw": raw}, allow=frozenset({403}))
+        if response.status_code == 403:
+            error = provider_error("POST", api.url(url), response)
+            if is_quota_error(response):
+                raise ProviderError(429, str(error), code="rateLimitExceeded")
+            raise error
+        answer = response.json()
+        return str(answer["id"]) if isinstance(answer, dict) and answer.get("id") else None
 
     # -- full pass --------------------------------------------------------------------------------
 

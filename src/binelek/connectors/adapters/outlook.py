@@ -26,6 +26,9 @@ replaced on use. The identity platform has no endpoint that revokes a single gra
 revokeSignInSessions, which signs the user out everywhere), so `revoke` does nothing; the user removes the
 app under "My Apps".
 
+Sending (Ops Copilot's e-mail): `POST /me/sendMail` with the message as JSON, saved to Sent Items;
+Graph answers 202 without an id. The grant must hold `Mail.Send`.
+
 Webhooks are Graph change notifications. Creating a subscription makes Graph POST
 `?validationToken=…`, to be echoed as text/plain: `verify_webhook` returns it as the challenge. A
 notification delivery is accepted only if every notification in it carries the subscription's
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -77,6 +80,7 @@ MESSAGE_FIELDS = (
 ENTITIES = {"messages": "email_messages", "events": "calendar_events"}
 SYNC_RESET_CODES = frozenset({"syncstatenotfound", "syncstateinvalid", "resyncrequired"})
 DEFAULT_TENANT = "common"
+SEND_SCOPE = "mail.send"  # Graph names scopes bare ("Mail.Send") or as URLs (".../Mail.Send")
 SUBJECT_MAX = 1000  # email_messages.subject and calendar_events.title column lengths
 LOCATION_MAX = 500
 
@@ -119,6 +123,32 @@ class OutlookAdapter(Adapter):
 
     async def revoke(self, api: ApiClient, context: ConnectionContext, client: Mapping[str, str]) -> None:
         """Nothing to call: Microsoft has no per-grant revocation endpoint (see the module docstring)."""
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def can_send(self, scope: str | None) -> bool:
+        """Whether a grant with these (space-separated) scopes may send mail."""
+        names = {item.rsplit("/", 1)[-1].lower() for item in (scope or "").split()}
+        return SEND_SCOPE in names
+
+    async def send_message(
+        self,
+        api: ApiClient,
+        context: ConnectionContext,
+        *,
+        to: Sequence[str],
+        subject: str,
+        body: str,
+        sender: str | None = None,
+    ) -> str | None:
+        """Send a plain-text message from the connected mailbox; Graph gives no id for it."""
+        message = {
+            "subject": subject,
+            "body": {"contentType": "Text", "content": body},
+            "toRecipients": [{"emailAddress": {"address": address}} for address in to],
+        }
+        await api.request("POST", f"{GRAPH}/me/sendMail", json={"message": message, "saveToSentItems": True})
+        return None
 
     # -- delta rounds -----------------------------------------------------------------------------
 
