@@ -83,6 +83,9 @@ bench: $(PY_STAMP)
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/nlq.py
 	BENCH_DB=postgres $(BIN)/python bench/metrics.py
+	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/workflows.py
+	BENCH_DB=postgres $(BIN)/python bench/workflows.py
 	$(BIN)/python bench/metrics.py
 
 clean:

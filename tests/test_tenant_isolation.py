@@ -34,9 +34,13 @@ def test_tenant_models_are_enumerated():
             assert any(model.__table__ is table for model in tenant_models()), table.name
 
 
+def _target(column: Any) -> str:
+    return str(next(iter(column.foreign_keys)).column.table.name)
+
+
 def _value_for(column: Any, parents: dict[str, uuid.UUID]) -> Any:
     if column.foreign_keys:
-        target = next(iter(column.foreign_keys)).column.table.name
+        target = _target(column)
         assert target in parents, f"factory knows no parent for {column}"
         return parents[target]
     kind = column.type
@@ -64,8 +68,8 @@ def build(model: type[Any], tenant_id: uuid.UUID, parents: dict[str, uuid.UUID])
     for column in inspect(model).columns:
         if column.key in values or column.primary_key:
             continue
-        if column.nullable and not column.foreign_keys:
-            continue
+        if column.nullable and (not column.foreign_keys or _target(column) not in parents):
+            continue  # an optional link to a row not built yet (e.g. a task's parent task)
         if column.default is not None and not column.foreign_keys:
             continue
         values[column.key] = _value_for(column, parents)

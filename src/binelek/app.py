@@ -43,6 +43,11 @@ from binelek.kit.settings import Settings
 from binelek.kit.state import AppState
 from binelek.kit.tokens import TokenDenyList, TokenService
 from binelek.kit.web import default_dist_dir, mount_web_app
+from binelek.notifications.router import router as notifications_router
+from binelek.ops.automation.router import router as ops_automation_router
+from binelek.ops.email_router import router as ops_email_router
+from binelek.ops.router import router as ops_router
+from binelek.ops.schedule_router import router as ops_schedule_router
 from binelek.search.router import routers as search_routers
 from binelek.search.vectors import VectorStore
 
@@ -67,7 +72,9 @@ def build_state(settings: Settings) -> AppState:
 
 
 async def start_background(state: AppState) -> None:
-    bind_process_state(db=state.db, settings=state.settings, encryptor=state.encryptor, vectors=state.vectors)
+    bind_process_state(
+        db=state.db, settings=state.settings, encryptor=state.encryptor, vectors=state.vectors, state=state
+    )
     if not state.settings.jobs_enabled:
         return
     state.jobs = JobEngine(state.settings, executor_id=state.settings.binelek_executor_id)
@@ -144,6 +151,11 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         foundry_exports_router,
         foundry_insights_router,
         foundry_nlq_router,
+        notifications_router,
+        ops_automation_router,
+        ops_router,
+        ops_schedule_router,
+        ops_email_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)

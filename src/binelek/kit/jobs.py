@@ -31,6 +31,8 @@ JOB_MODULES = (
     "binelek.connectors.jobs",
     "binelek.foundry.jobs",
     "binelek.foundry.reports",
+    "binelek.ops.automation.jobs",
+    "binelek.ops.automation.triggers",
 )
 
 

@@ -20,7 +20,7 @@ from dbos import DBOS, SetWorkflowID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from binelek.kit.db import Database, utcnow
+from binelek.kit.db import Database, after_commit, utcnow
 from binelek.kit.jobs import QueueSpec, declare_queue, get_queue
 from binelek.kit.outbox_models import Event
 
@@ -36,7 +36,13 @@ class EventMessage:
 
 
 Subscriber = Callable[[EventMessage], Awaitable[None]]
+BatchConsumer = Callable[[list[EventMessage]], Awaitable[None]]
 _subscribers: dict[str, list[tuple[str, Subscriber]]] = defaultdict(list)
+# Consumers that take every event in batches, in the dispatcher's own task, before the batch is marked
+# dispatched: for work that is idempotent per event by its own means (the automation engine's runs
+# carry the event id as a unique key) and too frequent for a durable workflow per event.
+_batch_consumers: dict[str, BatchConsumer] = {}
+_local_dispatchers: list[OutboxDispatcher] = []
 
 OUTBOX_QUEUE = declare_queue(QueueSpec(name="outbox", worker_concurrency=8, polling_interval_sec=0.2))
 BATCH_SIZE = 100
@@ -54,6 +60,17 @@ def subscribe(event_type: str, name: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+def consume_batches(name: str) -> Callable[[BatchConsumer], BatchConsumer]:
+    """Register `consumer` for every event. It must be idempotent per event id: a batch whose consumer
+    failed is offered again (the consumer sees it again, with or without events it already handled)."""
+
+    def register(consumer: BatchConsumer) -> BatchConsumer:
+        _batch_consumers[name] = consumer
+        return consumer
+
+    return register
+
+
 def subscribers_for(event_type: str) -> list[tuple[str, Subscriber]]:
     return [*_subscribers.get(event_type, []), *_subscribers.get("*", [])]
 
@@ -63,7 +80,16 @@ def emit(
 ) -> Event:
     event = Event(type=event_type, payload=payload, tenant_id=tenant_id)
     session.add(event)
+    if _local_dispatchers and not session.info.get("outbox_wake"):
+        session.info["outbox_wake"] = True
+        after_commit(session, _wake_local)
     return event
+
+
+async def _wake_local() -> None:
+    """A dispatcher in this process looks at once instead of at its next poll."""
+    for dispatcher in _local_dispatchers:
+        dispatcher.notify()
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=1.0, backoff_rate=2.0)
@@ -103,11 +129,14 @@ class OutboxDispatcher:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+        _local_dispatchers.append(self)
 
     def notify(self) -> None:
         self._wake.set()
 
     async def stop(self) -> None:
+        if self in _local_dispatchers:
+            _local_dispatchers.remove(self)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -143,6 +172,16 @@ class OutboxDispatcher:
             )
         if not events:
             return 0
+        messages = [
+            EventMessage(id=event.id, type=event.type, tenant_id=event.tenant_id, payload=event.payload)
+            for event in events
+        ]
+        for name, consumer in _batch_consumers.items():
+            try:
+                await consumer(messages)
+            except Exception:
+                log.exception("outbox_batch_consumer_failed", consumer=name, first_event=events[0].id)
+                return 0  # offered again at the next poll; nothing is marked dispatched
         queue = get_queue(OUTBOX_QUEUE.name)
         for event in events:
             if not subscribers_for(event.type):

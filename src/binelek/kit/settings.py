@@ -79,12 +79,17 @@ class Settings(BaseSettings):
     # Send a provider's calls to another origin (a proxy, a sandbox, a local test server):
     # {"shopify": "http://127.0.0.1:9000"}. Unset: the provider's real hosts.
     connector_endpoints: dict[str, str] = Field(default_factory=dict)
+    # Automations. An http_request step never reaches private, loopback or link-local addresses except
+    # the hosts or networks listed here (e.g. "10.0.5.0/24", "erp.internal").
+    automation_http_allowlist: list[str] = Field(default_factory=list)
+    automation_http_max_bytes: int = Field(default=1_000_000, ge=1_000)
+    automation_run_retention_days: int = Field(default=30, ge=1)
     # Volume of the demo business's generated history (`seed-demo`): 1.0 is about 20k orders.
     demo_scale: float = Field(
         default=1.0, gt=0, validation_alias=AliasChoices("demo_scale", "binelek_demo_scale")
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "automation_http_allowlist", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.startswith("["):

@@ -1,0 +1,1 @@
+"""The workflow automation engine: definitions, the interpreter, durable execution and triggers."""
