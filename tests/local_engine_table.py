@@ -435,3 +435,46 @@ OPS = [
     Case("which tasks are overdue", "list_tasks", {"overdue": True}, offered=OPS_VIEWER),
 ]
 TABLE.extend(OPS)
+
+
+def _run_workflow(text: str, workflow: str) -> Case:
+    return Case(text, "run_workflow", {"workflow": workflow})
+
+
+def _failed(text: str, **args: Any) -> Case:
+    return Case(text, "failed_runs", args)
+
+
+AUTOMATIONS = [
+    _run_workflow("run the weekly report workflow", "weekly report"),
+    _run_workflow("run the invoice reminder automation", "invoice reminder"),
+    _run_workflow("start the thank big customers workflow now", "thank big customers"),
+    _run_workflow("trigger the restock automation", "restock"),
+    _run_workflow("run the lead follow-up workflow", "lead follow-up"),
+    _run_workflow("execute the month end automation", "month end"),
+    _run_workflow("kick off the onboarding workflow", "onboarding"),
+    _run_workflow("launch the supplier check workflow", "supplier check"),
+    _run_workflow("start the newsletter automation", "newsletter"),
+    _run_workflow("run the price watch workflow", "price watch"),
+    _run_workflow("trigger the overdue invoices workflow", "overdue invoices"),
+    _run_workflow("run the end of day automation now", "end of day"),
+    _run_workflow("start the vip thank you workflow", "vip thank you"),
+    _run_workflow("execute the stock alert workflow", "stock alert"),
+    _run_workflow("kick off the review request automation", "review request"),
+    _failed("show failed runs"),
+    _failed("which automations failed"),
+    _failed("did any workflow fail this week"),
+    _failed("list failed automation runs"),
+    _failed("what went wrong with my automations"),
+    _failed("show me automation errors"),
+    _failed("failed workflows in the last 3 days", days=3),
+    _failed("any broken automations"),
+    _failed("which workflow runs had errors"),
+    _failed("show automations that failed"),
+    _failed("list the failed workflow runs"),
+    _failed("did my automations fail"),
+    _failed("which runs failed in the last 10 days", days=10),
+    _failed("show errors in automation runs"),
+    _failed("any failed runs today"),
+]
+TABLE.extend(AUTOMATIONS)

@@ -625,3 +625,40 @@ async def test_order_over_500_creates_a_task_and_emails_the_owner(client, state)
             state.settings.smtp_host, state.settings.smtp_port = original
     text = raw
     assert "Big order from Grace Hopper" in text and "1,250.00 USD" in text and "Thank Grace Hopper" in text
+
+
+async def test_agent_tools_run_a_workflow_and_show_failed_runs(client, state):
+    from binelek.kit.request_meta import RequestMeta
+    from binelek.kit.tools import ToolContext
+    from binelek.ops.automation import tools
+    from tests.conftest import principal_of
+
+    owner = await register(client)
+    await _create(
+        client,
+        owner.headers,
+        {"name": "Weekly report", "steps": [{"id": "a", "type": "notify", "config": {"title": "Report"}}]},
+    )
+    await _create(
+        client,
+        owner.headers,
+        {
+            "name": "Broken call",
+            "steps": [
+                {"id": "a", "type": "update_task", "config": {"task_id": "not-an-id", "status": "done"}}
+            ],
+        },
+    )
+    principal = await principal_of(state, owner)
+    async with state.db.session(tenant_id=principal.tenant_id) as session:
+        context = ToolContext(principal=principal, session=session, state=state, meta=RequestMeta())
+        ran = await tools.run_workflow(context, tools.RunWorkflowArgs(workflow="weekly report"))
+        assert ran.data["status"] == "succeeded" and "Weekly report" in ran.summary
+        broken = await tools.run_workflow(context, tools.RunWorkflowArgs(workflow="broken"))
+        assert broken.data["status"] == "failed"
+    async with state.db.session(tenant_id=principal.tenant_id) as session:
+        context = ToolContext(principal=principal, session=session, state=state, meta=RequestMeta())
+        failed = await tools.failed_runs(context, tools.FailedRunsArgs())
+        assert len(failed.data) == 1 and "Broken call" in failed.summary and "not a task id" in failed.summary
+        with pytest.raises(Exception, match="No automation"):
+            await tools.run_workflow(context, tools.RunWorkflowArgs(workflow="nothing like this"))

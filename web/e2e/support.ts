@@ -4,7 +4,7 @@
  */
 import { expect, type Page } from '@playwright/test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,8 @@ async function waitForReady(backend: ChildProcess, url: string, logName: string,
 export interface BackendOptions {
   /** Seed the demo business (`binelek seed-demo`) at this scale before serving. */
   demoScale?: string;
+  /** Extra environment for the backend (settings such as SMTP_HOST / SMTP_PORT). */
+  env?: Record<string, string>;
 }
 
 export async function startBackend(logName = 'backend.log', options: BackendOptions = {}): Promise<Backend> {
@@ -71,6 +73,7 @@ export async function startBackend(logName = 'backend.log', options: BackendOpti
     PUBLIC_URL: baseURL,
     WEB_DIST_DIR: join(WEB_DIR, 'dist'),
     ...(options.demoScale ? { BINELEK_DEMO_SCALE: options.demoScale } : {}),
+    ...options.env,
   };
   if (options.demoScale) {
     const seeded = spawnSync(BINELEK, ['seed-demo'], { cwd: dataDir, env, encoding: 'utf8', timeout: 240_000 });
@@ -141,4 +144,95 @@ export async function register(page: Page, baseURL: string, p: Person): Promise<
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('heading', { name: `Welcome, ${p.name.split(' ')[0]}` })).toBeVisible();
   await expect(page.getByTestId('current-tenant')).toHaveText(p.company);
+}
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  subject: string;
+  body: string;
+}
+
+export interface SmtpServer {
+  host: string;
+  port: number;
+  /** Every message received so far, oldest first. */
+  messages: () => ReceivedMail[];
+  stop: () => Promise<void>;
+}
+
+// A real SMTP server (aiosmtpd, from the backend's virtualenv) that writes each message it accepts as
+// one JSON line: the backend delivers over the real wire protocol and the spec reads what arrived.
+const SMTP_SERVER = `
+import email, json, sys, threading
+from email import policy
+from aiosmtpd.controller import Controller
+
+port, path = int(sys.argv[1]), sys.argv[2]
+
+class Keep:
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        part = message.get_body(preferencelist=("plain",))
+        record = {
+            "from": envelope.mail_from,
+            "to": list(envelope.rcpt_tos),
+            "subject": str(message["subject"] or ""),
+            "body": part.get_content() if part is not None else "",
+        }
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\\n")
+        return "250 Message accepted"
+
+controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+controller.start()
+print("READY", flush=True)
+threading.Event().wait()
+`;
+
+/** Start a local SMTP server for a spec; pass its host and port to the backend as SMTP_HOST / SMTP_PORT. */
+export async function startSmtpServer(logName = 'smtp.log'): Promise<SmtpServer> {
+  const python = join(WEB_DIR, '..', '.venv', 'bin', 'python');
+  if (!existsSync(python)) throw new Error(`python not found at ${python} — install the Python package first`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'binelek-smtp-'));
+  const inbox = join(dir, 'inbox.jsonl');
+  const port = await freePort();
+  const log = createWriteStream(join(ARTIFACTS, logName));
+  const child = spawn(python, ['-c', SMTP_SERVER, String(port), inbox], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr?.pipe(log);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`SMTP server not ready; see e2e/artifacts/${logName}`)), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`SMTP server exited with ${code}; see e2e/artifacts/${logName}`));
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('READY')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const messages = (): ReceivedMail[] =>
+    existsSync(inbox)
+      ? readFileSync(inbox, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as ReceivedMail)
+      : [];
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 5_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { host: '127.0.0.1', port, messages, stop };
 }

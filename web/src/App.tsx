@@ -57,7 +57,7 @@ export function AppRoutes() {
         <Route element={<ProtectedRoute />}>
           <Route element={<AppShell />}>
             <Route index element={<HomePage />} />
-            <Route path="ops" element={<OpsPage />} />
+            <Route path="ops/*" element={<OpsPage />} />
             <Route path="foundry" element={<FoundryPage />}>
               <Route index element={<FoundryHome />} />
               <Route path="dashboards" element={<DashboardsPage />} />

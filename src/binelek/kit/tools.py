@@ -47,6 +47,7 @@ TOOL_MODULES = (
     "binelek.search.tools",
     "binelek.foundry.tools",
     "binelek.ops.tools",
+    "binelek.ops.automation.tools",
 )
 
 
