@@ -91,8 +91,8 @@ async def two_tenants(state):
             # Membership is unique per (tenant, user): one user may be in both tenants.
             row_a, row_b = build(model, tenant_a.id, parents_a), build(model, tenant_b.id, parents_b)
             session.add_all([row_a, row_b])
+            await session.flush()  # parents first: tables without relationships are not ordered by the ORM
             rows[model.__name__] = (row_a, row_b)
-        await session.flush()
         ids = {name: (a.id, b.id) for name, (a, b) in rows.items()}
     return tenant_a.id, tenant_b.id, ids, parents_b
 

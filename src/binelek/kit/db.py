@@ -131,10 +131,11 @@ def _refuse_foreign_tenant_writes(session: Session, _context: Any, _instances: A
     tenant_id = session.info.get(TENANT_KEY)
     if tenant_id is None:
         return
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    new = session.new  # a fresh set on every access: read it once, not once per object
+    for obj in (*new, *session.dirty, *session.deleted):
         if not isinstance(obj, TenantMixin):
             continue
-        if obj in session.new and getattr(obj, "tenant_id", None) is None:
+        if obj in new and getattr(obj, "tenant_id", None) is None:
             obj.tenant_id = tenant_id
         if obj.tenant_id != tenant_id:
             raise TenantIsolationError(f"{type(obj).__name__} belongs to another tenant")

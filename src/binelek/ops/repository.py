@@ -205,14 +205,13 @@ class TaskRepository(TenantRepository[Task]):
                 TaskDependency.tenant_id == self.tenant_id, TaskDependency.task_id == task_id
             )
         )
+        self.add_blockers(task_id, blocker_ids)
+
+    def add_blockers(self, task_id: uuid.UUID, blocker_ids: Collection[uuid.UUID]) -> None:
         for blocked_by_id in blocker_ids:
             self.session.add(
                 TaskDependency(tenant_id=self.tenant_id, task_id=task_id, blocked_by_id=blocked_by_id)
             )
-
-    async def last_position(self) -> float:
-        statement = select(func.max(Task.position)).where(Task.tenant_id == self.tenant_id)
-        return float((await self.session.execute(statement)).scalar_one_or_none() or 0.0)
 
     async def has_subtasks(self, task_id: uuid.UUID) -> bool:
         statement = select(exists().where(Task.tenant_id == self.tenant_id, Task.parent_id == task_id))

@@ -142,7 +142,9 @@ async def create_task(
         parent_id=data.parent_id,
         source=source,
         related=dict(data.related),
-        position=data.position if data.position is not None else await repo.last_position() + 1.0,
+        # New tasks go after every earlier one without reading them: automations create tasks in
+        # bulk, and a max() per task would make a batch quadratic.
+        position=data.position if data.position is not None else now.timestamp(),
         created_by=actor_id,
         workflow_run_id=workflow_run_id,
         created_at=now,
@@ -150,12 +152,10 @@ async def create_task(
     )
     _set_status(task, data.status, now)
     repo.add(task)
-    await session.flush()
-    await repo.set_blockers(task.id, blockers)
+    repo.add_blockers(task.id, blockers)  # ids are set here, so nothing needs a flush yet
     outbox.emit(session, "task.created", event_payload(task), tenant_id)
     if task.status == "done":
         outbox.emit(session, "task.completed", event_payload(task), tenant_id)
-    await session.flush()
     return task
 
 

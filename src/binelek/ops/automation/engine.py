@@ -263,13 +263,8 @@ class Interpreter:
     ) -> dict[str, Any]:
         if self.rt.dry:
             return self._simulated(step, path, rendered)
-        before = set(self.rt.session.new)
-        try:
-            output = await self.executors[step.type](self.rt, rendered, step, path)
-        except StepFailed:
-            for obj in set(self.rt.session.new) - before:  # a step that failed leaves nothing behind
-                self.rt.session.expunge(obj)
-            raise
+        # A pure step checks everything before it writes, so a StepFailed leaves nothing behind.
+        output = await self.executors[step.type](self.rt, rendered, step, path)
         return self._record(step, path, rendered, output, recorded)
 
     def _simulated(self, step: Step, path: str, rendered: dict[str, Any]) -> dict[str, Any]:
@@ -449,11 +444,17 @@ class Interpreter:
 
 def _bounded(value: dict[str, Any]) -> dict[str, Any]:
     """Journal rows hold JSON and stay small: a huge HTTP body is cut, not stored whole."""
-    text = json.dumps(value, default=str)
-    if len(text) <= MAX_OUTPUT_CHARS:
-        loaded: dict[str, Any] = json.loads(text)
-        return loaded
-    return {"truncated": True, "preview": text[:MAX_OUTPUT_CHARS]}
+    try:
+        text = json.dumps(value)
+        plain = True
+    except (TypeError, ValueError):  # a date-time or a decimal: stored as text
+        text, plain = json.dumps(value, default=str), False
+    if len(text) > MAX_OUTPUT_CHARS:
+        return {"truncated": True, "preview": text[:MAX_OUTPUT_CHARS]}
+    if plain:
+        return value
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def _delay_text(rendered: dict[str, Any]) -> str:
