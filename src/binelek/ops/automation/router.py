@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.audit import service as audit
 from binelek.kit.auth import Principal, TenantSession, require
@@ -198,20 +199,25 @@ async def get_run(run_id: uuid.UUID, principal: Reader, session: TenantSession) 
     return await service.run_detail(session, principal.tenant_id, run_id)
 
 
+async def _changed_run(
+    session: AsyncSession, principal: Principal, meta: RequestMeta, run_id: uuid.UUID, action: str
+) -> RunOut:
+    """Audit a change to a run and answer with the run as it now is."""
+    audit.record_for(session, principal, f"ops.run.{action}", meta, run_id=str(run_id))
+    await session.flush()
+    return await service.run_detail(session, principal.tenant_id, run_id)
+
+
 @router.post("/runs/{run_id}/retry", response_model=RunOut)
 async def retry_run(run_id: uuid.UUID, principal: Writer, session: TenantSession, meta: Meta) -> RunOut:
     await service.retry(session, principal.tenant_id, run_id)
-    audit.record_for(session, principal, "ops.run.retried", meta, run_id=str(run_id))
-    await session.flush()
-    return await service.run_detail(session, principal.tenant_id, run_id)
+    return await _changed_run(session, principal, meta, run_id, "retried")
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunOut)
 async def cancel_run(run_id: uuid.UUID, principal: Writer, session: TenantSession, meta: Meta) -> RunOut:
     await service.cancel(session, principal.tenant_id, run_id)
-    audit.record_for(session, principal, "ops.run.cancelled", meta, run_id=str(run_id))
-    await session.flush()
-    return await service.run_detail(session, principal.tenant_id, run_id)
+    return await _changed_run(session, principal, meta, run_id, "cancelled")
 
 
 @router.post("/runs/{run_id}/approve", response_model=RunOut)
@@ -219,9 +225,7 @@ async def approve_run(
     run_id: uuid.UUID, body: DecisionIn, principal: Reader, session: TenantSession, meta: Meta
 ) -> RunOut:
     await service.decide(session, principal, run_id, "approve", body.comment, body.path)
-    audit.record_for(session, principal, "ops.run.approved", meta, run_id=str(run_id))
-    await session.flush()
-    return await service.run_detail(session, principal.tenant_id, run_id)
+    return await _changed_run(session, principal, meta, run_id, "approved")
 
 
 @router.post("/runs/{run_id}/reject", response_model=RunOut)
@@ -229,9 +233,7 @@ async def reject_run(
     run_id: uuid.UUID, body: DecisionIn, principal: Reader, session: TenantSession, meta: Meta
 ) -> RunOut:
     await service.decide(session, principal, run_id, "reject", body.comment, body.path)
-    audit.record_for(session, principal, "ops.run.rejected", meta, run_id=str(run_id))
-    await session.flush()
-    return await service.run_detail(session, principal.tenant_id, run_id)
+    return await _changed_run(session, principal, meta, run_id, "rejected")
 
 
 @router.post("/hooks/{token}", status_code=status.HTTP_202_ACCEPTED, response_model=RunSummaryOut)
