@@ -478,3 +478,84 @@ AUTOMATIONS = [
     _failed("any failed runs today"),
 ]
 TABLE.extend(AUTOMATIONS)
+
+
+def _posture(text: str) -> Case:
+    return Case(text, "security_posture", {})
+
+
+def _critical(text: str, **args: Any) -> Case:
+    return Case(text, "open_critical_issues", args)
+
+
+def _scan(text: str) -> Case:
+    return Case(text, "start_security_scan", {})
+
+
+def _explain(text: str, finding: str) -> Case:
+    return Case(text, "explain_finding", {"finding": finding})
+
+
+SECURITY = [
+    _posture("what is our security score"),
+    _posture("how secure are we"),
+    _posture("show the security posture"),
+    _posture("security posture summary"),
+    _posture("what is our security grade"),
+    _posture("how is our cybersecurity"),
+    _posture("give me our security posture score"),
+    _posture("how good is our security posture"),
+    _posture("summarise our security"),
+    _posture("what's our cyber security rating"),
+    _posture("show me the security overview"),
+    _posture("how are we doing on security"),
+    _posture("security score please"),
+    _posture("is our security posture getting better"),
+    _posture("what grade does our security get"),
+    _critical("list open critical issues"),
+    _critical("what critical security issues do we have"),
+    _critical("show critical vulnerabilities"),
+    _critical("any critical security problems"),
+    _critical("show open critical and high issues", include_high=True),
+    _critical("what should I fix first in security"),
+    _critical("list critical findings"),
+    _critical("which critical issues are still open"),
+    _critical("show me the critical security issues"),
+    _critical("critical and high security issues", include_high=True),
+    _critical("are there any critical vulnerabilities"),
+    _critical("list the most urgent security problems"),
+    _critical("show critical issues that are open"),
+    _critical("what are the critical security risks"),
+    _critical("list critical and high severity findings", include_high=True),
+    _scan("start a security scan"),
+    _scan("scan our website for security problems"),
+    _scan("run a security scan now"),
+    _scan("scan everything for vulnerabilities"),
+    _scan("check our security again"),
+    _scan("rescan our domains"),
+    _scan("start a vulnerability scan"),
+    _scan("run the security scanner"),
+    _scan("scan our assets now"),
+    _scan("launch a new security scan"),
+    _scan("kick off a security scan"),
+    _scan("please scan our network and website"),
+    _scan("begin a security check of our domains"),
+    _scan("scan for open ports and weak tls"),
+    _scan("run a fresh scan of our security"),
+    _explain("explain the hsts finding", "hsts"),
+    _explain("explain the spf issue", "spf"),
+    _explain("explain the open rdp port issue", "open rdp port"),
+    _explain("explain the certificate finding", "certificate"),
+    _explain("explain the dmarc issue", "dmarc"),
+    _explain("explain the disk encryption finding", "disk encryption"),
+    _explain("explain the content security policy finding", "content security policy"),
+    _explain("explain the telnet finding", "telnet"),
+    _explain("explain the weak cipher finding", "weak cipher"),
+    _explain("explain the expired certificate issue", "expired certificate"),
+    _explain("explain the mfa adoption finding", "mfa adoption"),
+    _explain("explain the log4j finding", "log4j"),
+    _explain("explain the firewall finding", "firewall"),
+    _explain("explain the stale accounts issue", "stale accounts"),
+    _explain("explain the x frame options finding", "x frame options"),
+]
+TABLE.extend(SECURITY)

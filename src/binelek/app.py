@@ -47,6 +47,8 @@ from binelek.notifications.router import router as notifications_router
 from binelek.ops.automation.router import router as ops_automation_router
 from binelek.ops.email_router import router as ops_email_router
 from binelek.ops.router import router as ops_router
+from binelek.security.router import checkin_router as security_checkin_router
+from binelek.security.router import router as security_router
 from binelek.ops.schedule_router import router as ops_schedule_router
 from binelek.search.router import routers as search_routers
 from binelek.search.vectors import VectorStore
@@ -140,6 +142,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, production=settings.is_production)
 
     for router in (
+        security_checkin_router,
         *identity_routers,
         audit_router,
         ai_router,
@@ -156,6 +159,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         ops_router,
         ops_schedule_router,
         ops_email_router,
+        security_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)

@@ -9,7 +9,7 @@ import signal
 import sys
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvloop
@@ -183,6 +183,65 @@ def rotate_keys() -> None:
     console.print(f"[green]Re-encrypted {sum(counts.values())} secrets[/green] " + json.dumps(counts))
     if not settings.embedded:
         console.print("Set ENCRYPTION_KEY to the new list printed above on every process, then restart them.")
+
+
+vulndb_app = typer.Typer(
+    help="The offline vulnerability database (OSV entries, CISA KEV).", no_args_is_help=True
+)
+app.add_typer(vulndb_app, name="vulndb")
+
+
+@vulndb_app.command("import")
+def vulndb_import(
+    files: Annotated[
+        list[Path], typer.Argument(help="OSV zip (per ecosystem), OSV JSON bundle or KEV JSON.")
+    ],
+) -> None:
+    """Import vulnerability data; re-importing a file is safe (newer entries replace older ones)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from binelek.kit.db import Database
+    from binelek.security import vulndb
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def run() -> list[vulndb.ImportStats]:
+        db = Database(settings.sqlalchemy_url)
+        results = []
+        try:
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=console, transient=True) as progress:
+                for path in files:
+                    task = progress.add_task(f"Importing {path.name}", total=None)
+
+                    def show(done: int, total: int | None, task: Any = task) -> None:
+                        progress.update(task, completed=done, total=total)
+
+                    async with db.session() as session:
+                        results.append(await vulndb.import_file(session, path, progress=show))
+        finally:
+            await db.dispose()
+        return results
+
+    try:
+        results = asyncio.run(run())
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    for stats in results:
+        console.print(
+            f"[green]{stats.source}[/green]: {stats.vulnerabilities} vulnerabilities, "
+            f"{stats.packages} packages, {stats.known_exploited} known exploited, "
+            f"{stats.unchanged} unchanged, {stats.skipped} skipped"
+        )
+        for reason, count in stats.skip_reasons.items():
+            console.print(f"  skipped {count}: {reason}")
 
 
 @app.command()

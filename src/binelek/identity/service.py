@@ -380,6 +380,12 @@ async def mfa_disable(
     user.mfa_last_counter = None
     AccessDirectory.of(state).invalidate_user_after_commit(session, user.id)
     audit.record_for(session, principal, "auth.mfa_disabled", meta)
+    outbox.emit(
+        session,
+        "user.mfa_disabled",
+        {"user_id": str(user.id), "email": user.email, "role": principal.role},
+        principal.tenant_id,
+    )
 
 
 # --- team -----------------------------------------------------------------------------------
@@ -695,3 +701,52 @@ async def create_user(
 async def tenant_plans(session: AsyncSession, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Each tenant's plan (free, pro, business, enterprise), for jobs that pace work by plan."""
     return await repo.tenant_plans(session, tenant_ids) if tenant_ids else {}
+
+
+# --- facts for the security scanner -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAccess:
+    user_id: uuid.UUID
+    email: str
+    full_name: str | None
+    role: str
+    mfa_enabled: bool
+    last_login_at: datetime | None
+    joined_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyAge:
+    id: uuid.UUID
+    name: str
+    role: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+async def member_access(session: AsyncSession) -> list[MemberAccess]:
+    """Every member of the session's tenant with what the security posture needs: role, MFA, last
+    sign-in."""
+    rows = (await session.execute(repo.MembershipRepository(session).members())).tuples().all()
+    return [
+        MemberAccess(
+            user_id=user.id,
+            email=user.email,
+            full_name=user.full_name,
+            role=membership.role,
+            mfa_enabled=user.mfa_enabled,
+            last_login_at=user.last_login_at,
+            joined_at=membership.created_at,
+        )
+        for membership, user in rows
+    ]
+
+
+async def active_api_keys(session: AsyncSession) -> list[ApiKeyAge]:
+    keys = (await session.scalars(repo.ApiKeyRepository(session).active())).all()
+    return [
+        ApiKeyAge(id=key.id, name=key.name, role=key.role, created_at=key.created_at, last_used_at=key.last_used_at)
+        for key in keys
+    ]

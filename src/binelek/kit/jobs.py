@@ -33,6 +33,7 @@ JOB_MODULES = (
     "binelek.foundry.reports",
     "binelek.ops.automation.jobs",
     "binelek.ops.automation.triggers",
+    "binelek.security.jobs",
 )
 
 

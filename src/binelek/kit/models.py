@@ -13,5 +13,6 @@ from binelek.kit.db import Base
 from binelek.notifications import models as _notifications  # noqa: F401
 from binelek.ops import models as _ops  # noqa: F401
 from binelek.search import models as _search  # noqa: F401
+from binelek.security import models as _security  # noqa: F401
 
 metadata = Base.metadata

@@ -84,12 +84,20 @@ class Settings(BaseSettings):
     automation_http_allowlist: list[str] = Field(default_factory=list)
     automation_http_max_bytes: int = Field(default=1_000_000, ge=1_000)
     automation_run_retention_days: int = Field(default=30, ge=1)
+    # Security scanner. Nameservers as "host" or "host:port" (unset: the system resolver); an extra CA
+    # bundle trusted by TLS and web checks (a private PKI, or the tests' own CA).
+    security_dns_nameservers: list[str] = Field(default_factory=list)
+    security_extra_ca_file: Path | None = None
+    security_scan_interval_hours: int = Field(default=24, ge=1)
+    security_scan_concurrency: int = Field(default=8, ge=1, le=64, description="Targets checked at once.")
+    security_check_timeout_seconds: float = Field(default=10.0, gt=0)
+    security_finding_retention_days: int = Field(default=400, ge=30)
     # Volume of the demo business's generated history (`seed-demo`): 1.0 is about 20k orders.
     demo_scale: float = Field(
         default=1.0, gt=0, validation_alias=AliasChoices("demo_scale", "binelek_demo_scale")
     )
 
-    @field_validator("cors_origins", "automation_http_allowlist", mode="before")
+    @field_validator("cors_origins", "automation_http_allowlist", "security_dns_nameservers", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.startswith("["):

@@ -48,6 +48,7 @@ TOOL_MODULES = (
     "binelek.foundry.tools",
     "binelek.ops.tools",
     "binelek.ops.automation.tools",
+    "binelek.security.tools",
 )
 
 

@@ -1,0 +1,2 @@
+"""Cybersecurity Scanner: assets, external checks, device inventory, vulnerabilities, posture and
+compliance."""
