@@ -49,3 +49,20 @@ async def test_demo_command_box_offline(client, settings):
     assert call["tool"] == "invite_member" and call["status"] == "needs_confirmation"
     pending = await client.get("/api/team/invitations", headers=owner.headers)
     assert all(item["email"] != "jo@northwind-coffee.example" for item in pending.json()["items"])
+
+
+async def test_demo_security_picture(client, settings):
+    await seed(settings)
+    owner = await login(client, DEMO_PEOPLE[0][1])
+    base = "/api/modules/cybersecurity-scanner"
+    devices = (await client.get(f"{base}/devices", headers=owner.headers)).json()
+    assert devices["total"] == 4
+    assert [d["hostname"] for d in devices["items"] if not d["known"]] == ["DESKTOP-7Q2K1LM"]
+    server = next(d for d in devices["items"] if d["hostname"] == "roastery-server")
+    assert server["vulnerabilities"] >= 2  # openssh (regreSSHion) and openssl from the sample database
+    posture = (await client.get(f"{base}/posture", headers=owner.headers)).json()
+    assert 0 < posture["score"] < 100 and posture["history"]
+    answer = await ask(client, owner, "what is our security score")
+    [call] = answer["tool_calls"]
+    assert call["tool"] == "security_posture" and call["status"] == "done"
+    assert f"{posture['score']:g}/100" in answer["answer"]

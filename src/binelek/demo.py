@@ -17,6 +17,7 @@ from binelek.identity.models import Tenant
 from binelek.kit.db import Database, refresh_statistics
 from binelek.kit.settings import Settings
 from binelek.search.demo_documents import seed_demo_documents
+from binelek.security.demo import seed_security
 
 DEMO_PASSWORD = "northwind-roastery-demo"
 DEMO_COMPANY = "Northwind Coffee Roasters"
@@ -71,6 +72,7 @@ async def seed(
             await foundry.install_templates(session, tenant_id, created_by=people[0].id)
         # The tenant is committed now: the importer works in transactions of its own.
         await load_business_data(db, tenant_id, scale=settings.demo_scale, progress=progress)
+        await seed_security(settings, db, tenant_id)
     finally:
         await db.dispose()
     return True, logins
