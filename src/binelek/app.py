@@ -47,11 +47,11 @@ from binelek.notifications.router import router as notifications_router
 from binelek.ops.automation.router import router as ops_automation_router
 from binelek.ops.email_router import router as ops_email_router
 from binelek.ops.router import router as ops_router
-from binelek.security.router import checkin_router as security_checkin_router
-from binelek.security.router import router as security_router
 from binelek.ops.schedule_router import router as ops_schedule_router
 from binelek.search.router import routers as search_routers
 from binelek.search.vectors import VectorStore
+from binelek.security.router import checkin_router as security_checkin_router
+from binelek.security.router import router as security_router
 
 log = structlog.get_logger(__name__)
 

@@ -747,6 +747,8 @@ async def member_access(session: AsyncSession) -> list[MemberAccess]:
 async def active_api_keys(session: AsyncSession) -> list[ApiKeyAge]:
     keys = (await session.scalars(repo.ApiKeyRepository(session).active())).all()
     return [
-        ApiKeyAge(id=key.id, name=key.name, role=key.role, created_at=key.created_at, last_used_at=key.last_used_at)
+        ApiKeyAge(
+            id=key.id, name=key.name, role=key.role, created_at=key.created_at, last_used_at=key.last_used_at
+        )
         for key in keys
     ]
