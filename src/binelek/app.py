@@ -139,7 +139,12 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-Tenant-ID", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware, production=settings.is_production)
+    https_origin = settings.public_url if settings.public_url.startswith("https://") else None
+    app.add_middleware(
+        RequestContextMiddleware,
+        production=settings.is_production,
+        https_origin=https_origin if settings.is_production else None,
+    )
 
     for router in (
         security_checkin_router,

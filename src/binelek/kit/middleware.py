@@ -43,14 +43,29 @@ def _route_template(scope: Scope) -> str:
     return getattr(route, "path", None) or "unmatched"
 
 
+# Probes and scrapers on the private network speak plain HTTP to the process itself.
+PLAIN_HTTP_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, production: bool) -> None:
+    def __init__(self, app: ASGIApp, *, production: bool, https_origin: str | None = None) -> None:
         self.app = app
         self.production = production
+        # In production with an https PUBLIC_URL, a request that arrived over plain HTTP (after the
+        # proxy's X-Forwarded-Proto) is sent to the same path on that origin — never to the Host it
+        # named, which a client controls.
+        self.https_origin = https_origin.rstrip("/") if https_origin else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if (
+            self.https_origin
+            and scope.get("scheme") == "http"
+            and not scope["path"].startswith(PLAIN_HTTP_PATHS)
+        ):
+            await _redirect(scope, send, self.https_origin)
             return
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and REQUEST_ID.match(incoming) else uuid.uuid4().hex
@@ -101,6 +116,21 @@ class RequestContextMiddleware:
                     user_id=str(principal.user_id) if principal and principal.user_id else None,
                 )
             structlog.contextvars.clear_contextvars()
+
+
+async def _redirect(scope: Scope, send: Send, origin: str) -> None:
+    query = scope.get("query_string", b"").decode("latin-1")
+    location = origin + scope["path"] + (f"?{query}" if query else "")
+    headers = [
+        (b"location", location.encode("latin-1", "replace")),
+        (b"content-length", b"0"),
+        (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    # 301 for reads (cacheable, what the HTTP Observatory looks for), 308 keeps a POST a POST.
+    status = 301 if scope["method"] in ("GET", "HEAD") else 308
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
