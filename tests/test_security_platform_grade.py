@@ -17,10 +17,14 @@ from cryptography.fernet import Fernet
 
 from binelek.app import create_app
 from binelek.security.checks import headers
-from tests.conftest import REDIS_URL, make_settings
+from tests.conftest import REDIS_URL, TEST_DB, make_settings
 from tests.security_tls_servers import TestCA
 
-pytestmark = pytest.mark.postgres_only  # production mode refuses to start without PostgreSQL
+# Production mode refuses to start without PostgreSQL.
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(TEST_DB != "postgres", reason="runs in the PostgreSQL pass of `make test`"),
+]
 
 
 def _free_port() -> int:
