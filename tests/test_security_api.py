@@ -254,6 +254,31 @@ async def test_a_web_and_tls_scan_grades_the_site_and_fixing_it_resolves_the_iss
     assert assets[0]["last_scanned_at"] is not None
 
 
+async def test_a_certificate_near_expiry_raises_one_alert(client: Any, test_ca: tuple[TestCA, Path]) -> None:
+    import datetime as dt
+
+    ca, _path = test_ca
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=5, hours=1)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    server.socket = server_context(ca.issue(["127.0.0.1"], not_after=soon)).wrap_socket(
+        server.socket, server_side=True
+    )
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        admin = await register(client, "Expiring Co")
+        await _asset(client, admin, "url", f"https://127.0.0.1:{server.server_address[1]}/")
+        scan = await _scan(client, admin, categories=["tls"])
+        again = await _scan(client, admin, categories=["tls"])
+    finally:
+        server.shutdown()
+    expiry = next(f for f in scan["findings"] if f["check_id"] == "tls.expiry")
+    assert expiry["passed"] is False and expiry["severity"] == "high"
+    alerts = (await client.get(f"{BASE}/alerts", headers=admin.headers)).json()["items"]
+    certificate = [a for a in alerts if a["kind"] == "certificate_expiry"]
+    assert len(certificate) == 1 and "5 days" in certificate[0]["title"]
+    assert again["summary"]["alerts"] == 0
+
+
 async def test_a_second_scan_while_one_runs_is_refused(client: Any, https_site: str) -> None:
     admin = await register(client, "Busy Co")
     await _asset(client, admin, "url", https_site)

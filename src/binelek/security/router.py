@@ -261,10 +261,12 @@ async def device_checkin(
 ) -> CheckinOut:
     """`binelek-agent` reports a device. Authenticated by the tenant's enrolment token, not a user."""
     state = app_state(request)
-    async with state.db.session() as session:
-        tenant_id = await service.tenant_for_token(session, state.cache, token)
-        session.info[TENANT_KEY] = tenant_id  # from here on the session is the token's tenant's
-        result = await service.check_in(session, body)
+    result = await service.unchanged_checkin(state.db, state.cache, token, body)
+    if result is None:
+        async with state.db.session() as session:
+            tenant_id = await service.tenant_for_token(session, state.cache, token)
+            session.info[TENANT_KEY] = tenant_id  # from here on the session is the token's tenant's
+            result = await service.check_in(session, body)
     return CheckinOut(
         device_id=result.device_id,
         known=result.known,

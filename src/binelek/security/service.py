@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.connectors import service as connectors
@@ -23,7 +23,7 @@ from binelek.identity import service as identity
 from binelek.kit import crypto
 from binelek.kit.auth import Principal
 from binelek.kit.cache import JsonCache
-from binelek.kit.db import after_commit, utcnow
+from binelek.kit.db import Database, after_commit, utcnow
 from binelek.kit.errors import Conflict, PermissionDenied, ProblemError, ResourceNotFound, ValidationFailed
 from binelek.kit.pagination import PageParams
 from binelek.kit.state import AppState
@@ -587,6 +587,45 @@ class CheckinResult:
     open_issues: int
     packages_changed: bool
     packages_hash: str
+
+
+async def unchanged_checkin(
+    db: Database, cache: JsonCache, token: str | None, data: CheckinIn
+) -> CheckinResult | None:
+    """The steady state of a fleet — a known token, a device with nothing new — answered with one
+    indexed read on a plain connection (no ORM session; the tenant predicate is explicit). None when
+    anything differs: the caller takes the full path."""
+    if data.packages is not None or not data.packages_hash or not token:
+        return None
+    cached = await cache.get(_token_key(crypto.token_digest(token.strip())))
+    if cached is None:
+        return None
+    tenant_id = uuid.UUID(cached["tenant_id"])
+    state_hash = _hash(data.model_dump(mode="json", exclude={"packages", "packages_hash", "collected_at"}))
+    now = utcnow()
+    async with db.engine.connect() as connection:
+        seen = (
+            await connection.execute(
+                select(
+                    SecurityDevice.id,
+                    SecurityDevice.known,
+                    SecurityDevice.open_issues,
+                    SecurityDevice.packages_hash,
+                    SecurityDevice.state_hash,
+                    SecurityDevice.last_seen_at,
+                ).where(SecurityDevice.tenant_id == tenant_id, SecurityDevice.device_key == data.device_key)
+            )
+        ).first()
+        if seen is None or seen.packages_hash != data.packages_hash or seen.state_hash != state_hash:
+            return None
+        if now - seen.last_seen_at > LAST_SEEN_RESOLUTION:
+            await connection.execute(
+                update(SecurityDevice)
+                .where(SecurityDevice.tenant_id == tenant_id, SecurityDevice.id == seen.id)
+                .values(last_seen_at=now)
+            )
+            await connection.commit()
+    return CheckinResult(seen.id, seen.known, seen.open_issues, False, data.packages_hash)
 
 
 async def check_in(session: AsyncSession, data: CheckinIn) -> CheckinResult:
