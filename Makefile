@@ -52,7 +52,17 @@ test-web: $(WEB_STAMP)
 test-e2e: $(PY_STAMP) web/dist/index.html
 	cd web && npx playwright test
 
-test-py: test-py-sqlite test-py-postgres
+# Both passes side by side: most of a test's time is spent waiting on servers, so the two processes
+# share two cores well (each run has its own databases, Redis prefix, ports and loopback addresses).
+test-py: $(PY_STAMP)
+	@mkdir -p var/test-logs
+	@BINELEK_TEST_DB=sqlite $(BIN)/pytest -q -m "not postgres_only" >var/test-logs/sqlite.log 2>&1 & sqlite=$$!; \
+	BINELEK_TEST_DB=postgres BINELEK_TEST_PG=$(PG_ADMIN) $(BIN)/pytest -q -m "not embedded_only" \
+		>var/test-logs/postgres.log 2>&1 & postgres=$$!; \
+	wait $$sqlite; sqlite_status=$$?; wait $$postgres; postgres_status=$$?; \
+	echo "== pytest, embedded (SQLite)"; cat var/test-logs/sqlite.log; \
+	echo "== pytest, production mode (PostgreSQL + Redis)"; cat var/test-logs/postgres.log; \
+	test $$sqlite_status -eq 0 && test $$postgres_status -eq 0
 
 test-py-sqlite: $(PY_STAMP)
 	BINELEK_TEST_DB=sqlite $(BIN)/pytest -q -m "not postgres_only"

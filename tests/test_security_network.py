@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import socket
 import time
@@ -35,6 +36,11 @@ from binelek.security.checks.network import (
 from binelek.security.checks.nmap import parse_nmap_sweep, parse_nmap_xml, validate_target
 
 SSH_GREETING = b"SSH-2.0-OpenSSH_9.2\r\n"
+
+# Well-known ports are bound on loopback addresses of this run's own, so two test runs side by side
+# (the SQLite and PostgreSQL passes) never contend for 127.0.0.x:23 or :161.
+RUN_HOST_A = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.9"
+RUN_HOST_B = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.10"
 
 
 # --- helpers: real listeners ----------------------------------------------------------------------------
@@ -310,10 +316,10 @@ async def test_well_known_risky_port_when_it_can_be_bound() -> None:
     greeting = b"\xff\xfd\x18Ubuntu 22.04 LTS\r\nlogin: "  # telnet option negotiation, then the prompt
     async with contextlib.AsyncExitStack() as stack:
         try:
-            await stack.enter_async_context(tcp_listener("127.0.0.9", 23, greeting=greeting))
+            await stack.enter_async_context(tcp_listener(RUN_HOST_A, 23, greeting=greeting))
         except OSError:
             pytest.skip("port 23 cannot be bound here (needs root and a free port)")
-        report = await scan_ports("127.0.0.9", [23, 445])
+        report = await scan_ports(RUN_HOST_A, [23, 445])
     [telnet] = report.ports
     assert (telnet.service, telnet.risky, telnet.severity) == ("telnet", True, "critical")
     assert telnet.banner is not None and "login:" in telnet.banner
@@ -364,10 +370,10 @@ async def test_snmp_probe_of_a_closed_udp_port_returns_quickly() -> None:
 async def test_scan_reports_snmp_on_161_when_it_can_be_bound() -> None:
     async with contextlib.AsyncExitStack() as stack:
         try:
-            await stack.enter_async_context(snmp_agent("127.0.0.10", 161))
+            await stack.enter_async_context(snmp_agent(RUN_HOST_B, 161))
         except OSError:
             pytest.skip("udp/161 cannot be bound here (needs root and a free port)")
-        report = await scan_ports("127.0.0.10", [22], snmp=True, timeout=0.5)
+        report = await scan_ports(RUN_HOST_B, [22], snmp=True, timeout=0.5)
     [snmp] = report.ports
     assert (snmp.port, snmp.protocol, snmp.service, snmp.banner) == (161, "udp", "snmp", "Linux nas 6.1")
     finding = by_check(findings(report))[("network.port.snmp", "161")]

@@ -68,7 +68,7 @@ export function AppRoutes() {
               <Route path="metrics" element={<MetricsPage />} />
               <Route path="sources" element={<DataSourcesPage />} />
             </Route>
-            <Route path="security" element={<SecurityPage />} />
+            <Route path="security/*" element={<SecurityPage />} />
             <Route path="marketplace" element={<MarketplacePage />} />
             <Route path="connectors" element={<ConnectorsPage />} />
             <Route path="connectors/oauth/:type/callback" element={<OAuthCallbackPage />} />

@@ -59,9 +59,14 @@ describe('AppShell', () => {
     server.use(
       http.get('*/api/auth/me', () => HttpResponse.json(me)),
       http.get('*/api/organization', () => HttpResponse.json(organization)),
+      http.get('*/api/modules/cybersecurity-scanner/posture', () =>
+        HttpResponse.json({ score: 100, grade: 'A', parts: [], open_issues: {}, history: [], trend: { days_7: null, days_30: null }, last_scan_at: null }),
+      ),
+      http.get('*/api/modules/cybersecurity-scanner/assets', () => HttpResponse.json([])),
+      http.get('*/api/modules/cybersecurity-scanner/alerts', () => HttpResponse.json({ items: [], total: 0, limit: 5, offset: 0 })),
     );
     renderApp('/security');
-    expect(await screen.findByRole('heading', { name: 'Cybersecurity Scanner', level: 1 })).toBeTruthy();
-    expect(screen.getByText('Nothing here yet')).toBeTruthy();
+    expect(await screen.findByRole('heading', { name: 'Cybersecurity Scanner', level: 1 }, { timeout: 8000 })).toBeTruthy();
+    expect(await screen.findByText('No assets yet — add your domain to start')).toBeTruthy();
   });
 });

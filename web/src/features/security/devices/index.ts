@@ -1,0 +1,2 @@
+export { DevicesPage } from './DevicesPage';
+export { DeviceDetailPage } from './DeviceDetailPage';

@@ -1,0 +1,2 @@
+export { IssuesPage } from './IssuesPage';
+export { IssueDetailPage } from './IssueDetailPage';

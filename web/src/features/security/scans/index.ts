@@ -1,0 +1,2 @@
+export { ScansPage } from './ScansPage';
+export { ScanDetailPage } from './ScanDetailPage';
