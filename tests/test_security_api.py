@@ -458,6 +458,15 @@ async def test_agent_checkins_build_the_inventory_and_open_device_issues(client:
     assert_problem(
         await client.post(f"{BASE}/devices/checkin", json=stale, headers=headers), 409, "PACKAGES_REQUIRED"
     )
+    before = (await client.get(f"{BASE}/devices/{device_id}", headers=admin.headers)).json()["last_seen_at"]
+    await asyncio.sleep(0.05)
+    assert (await client.post(f"{BASE}/devices/checkin", json=short, headers=headers)).status_code == 202
+    deadline = time.monotonic() + 5
+    while (await client.get(f"{BASE}/devices/{device_id}", headers=admin.headers)).json()[
+        "last_seen_at"
+    ] == before:
+        assert time.monotonic() < deadline, "last seen was never written behind"
+        await asyncio.sleep(0.1)
     detail = (await client.get(f"{BASE}/devices/{device_id}", headers=admin.headers)).json()
     assert detail["hostname"] == "front-desk-pc" and detail["package_count"] == 2
     checks = {i["check_id"] for i in detail["issues"] if i["status"] == "open"}
@@ -478,6 +487,17 @@ async def test_agent_checkins_build_the_inventory_and_open_device_issues(client:
     assert "device.unknown" not in still and "device.disk_encryption" not in still
     devices = (await client.get(f"{BASE}/devices", headers=admin.headers)).json()
     assert devices["total"] == 1 and devices["items"][0]["vulnerabilities"] >= 1
+
+    gone = await client.delete(f"{BASE}/devices/{device_id}", headers=admin.headers)
+    assert gone.status_code == 204
+    # The cached check-in state went with it: the device must enrol again, list and all.
+    assert_problem(
+        await client.post(f"{BASE}/devices/checkin", json=short, headers=headers), 409, "PACKAGES_REQUIRED"
+    )
+    back = await client.post(
+        f"{BASE}/devices/checkin", json=_checkin_body(key, disk_encryption=True), headers=headers
+    )
+    assert back.status_code == 202 and back.json()["device_id"] != device_id and back.json()["known"] is False
 
     revoked = await client.delete(f"{BASE}/enrolment-tokens/{created.json()['id']}", headers=admin.headers)
     assert revoked.status_code == 204

@@ -86,6 +86,9 @@ async def start_background(state: AppState) -> None:
 
 
 async def stop_background(state: AppState) -> None:
+    from binelek.security.presence import PresenceBuffer
+
+    await PresenceBuffer.of(state).close()
     if state.dispatcher is not None:
         await state.dispatcher.stop()
     if state.jobs is not None:

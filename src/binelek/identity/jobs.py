@@ -13,7 +13,14 @@ from binelek.kit.settings import Settings
 log = structlog.get_logger(__name__)
 
 
-@subscribe("team.invitation_created", "identity.invitation-email")
+def _smtp_configured() -> bool:
+    try:
+        return Mailer(process_object("settings")).configured
+    except RuntimeError:  # no process state: nothing could send
+        return False
+
+
+@subscribe("team.invitation_created", "identity.invitation-email", active=_smtp_configured)
 async def send_invitation_email(event: EventMessage) -> None:
     settings: Settings = process_object("settings")
     mailer = Mailer(settings)

@@ -38,6 +38,9 @@ class EventMessage:
 Subscriber = Callable[[EventMessage], Awaitable[None]]
 BatchConsumer = Callable[[list[EventMessage]], Awaitable[None]]
 _subscribers: dict[str, list[tuple[str, Subscriber]]] = defaultdict(list)
+# A subscriber with a condition (e.g. "SMTP is configured") is handed events only while it holds:
+# a durable workflow per event for a handler that would do nothing is pure overhead.
+_conditions: dict[str, Callable[[], bool]] = {}
 # Consumers that take every event in batches, in the dispatcher's own task, before the batch is marked
 # dispatched: for work that is idempotent per event by its own means (the automation engine's runs
 # carry the event id as a unique key) and too frequent for a durable workflow per event.
@@ -48,13 +51,18 @@ OUTBOX_QUEUE = declare_queue(QueueSpec(name="outbox", worker_concurrency=8, poll
 BATCH_SIZE = 100
 
 
-def subscribe(event_type: str, name: str) -> Callable[[Subscriber], Subscriber]:
+def subscribe(
+    event_type: str, name: str, *, active: Callable[[], bool] | None = None
+) -> Callable[[Subscriber], Subscriber]:
     """Register `handler` for `event_type` ("*" for all). Handlers must be idempotent per event id:
-    a step that crashed mid-way runs again."""
+    a step that crashed mid-way runs again. With `active`, events are handed over only while it
+    returns true (checked when the event is dispatched)."""
 
     def register(handler: Subscriber) -> Subscriber:
         if all(existing != name for existing, _ in _subscribers[event_type]):
             _subscribers[event_type].append((name, handler))
+        if active is not None:
+            _conditions[name] = active
         return handler
 
     return register
@@ -73,6 +81,12 @@ def consume_batches(name: str) -> Callable[[BatchConsumer], BatchConsumer]:
 
 def subscribers_for(event_type: str) -> list[tuple[str, Subscriber]]:
     return [*_subscribers.get(event_type, []), *_subscribers.get("*", [])]
+
+
+def wanted(event_type: str) -> bool:
+    """Whether any subscriber would act on this event now. Inside a dispatch workflow every
+    subscriber still runs (each checks its own condition), so a replay takes the same steps."""
+    return any(name not in _conditions or _conditions[name]() for name, _ in subscribers_for(event_type))
 
 
 def emit(
@@ -184,7 +198,7 @@ class OutboxDispatcher:
                 return 0  # offered again at the next poll; nothing is marked dispatched
         queue = get_queue(OUTBOX_QUEUE.name)
         for event in events:
-            if not subscribers_for(event.type):
+            if not wanted(event.type):
                 continue  # nobody listens (yet): a workflow per event would be pure overhead
             body = {
                 "id": event.id,

@@ -192,7 +192,14 @@ async def alert_on_mfa_disabled(event: EventMessage) -> None:
         await service.on_mfa_disabled(session, event.payload, event.id)
 
 
-@subscribe("security.alert.raised", "security.alert-email")
+def _smtp_configured() -> bool:
+    try:
+        return Mailer(process_object("state").settings).configured
+    except RuntimeError:  # no process state: nothing could send
+        return False
+
+
+@subscribe("security.alert.raised", "security.alert-email", active=_smtp_configured)
 async def email_alert(event: EventMessage) -> None:
     state = process_object("state")
     mailer = Mailer(state.settings)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.kit.repository import TenantRepository
@@ -149,25 +149,6 @@ class DeviceRepository(TenantRepository[SecurityDevice]):
 
     def newest_first(self) -> Select[Any]:
         return self.select().order_by(SecurityDevice.last_seen_at.desc())
-
-    async def checkin_state(self, device_key: str) -> Any | None:
-        """What an unchanged check-in needs, without loading the device."""
-        statement = select(
-            SecurityDevice.id,
-            SecurityDevice.known,
-            SecurityDevice.open_issues,
-            SecurityDevice.packages_hash,
-            SecurityDevice.state_hash,
-            SecurityDevice.last_seen_at,
-        ).where(SecurityDevice.tenant_id == self.tenant_id, SecurityDevice.device_key == device_key)
-        return (await self.session.execute(statement)).first()
-
-    async def touch(self, device_id: uuid.UUID, now: datetime) -> None:
-        await self.session.execute(
-            update(SecurityDevice)
-            .where(SecurityDevice.tenant_id == self.tenant_id, SecurityDevice.id == device_id)
-            .values(last_seen_at=now)
-        )
 
     async def all(self) -> list[SecurityDevice]:
         return list((await self.session.scalars(self.select())).all())

@@ -261,7 +261,7 @@ async def device_checkin(
 ) -> CheckinOut:
     """`binelek-agent` reports a device. Authenticated by the tenant's enrolment token, not a user."""
     state = app_state(request)
-    result = await service.unchanged_checkin(state.db, state.cache, token, body)
+    result = await service.unchanged_checkin(state, token, body)
     if result is None:
         async with state.db.session() as session:
             tenant_id = await service.tenant_for_token(session, state.cache, token)
@@ -357,7 +357,9 @@ async def delete_device(
 ) -> Response:
     service.require_admin(principal)
     devices = DeviceRepository(session)
-    await devices.delete(await devices.get_or_404(device_id))
+    device = await devices.get_or_404(device_id)
+    service.forget_device_after_commit(session, device)
+    await devices.delete(device)
     audit.record_for(session, principal, "security.device.deleted", meta, device_id=str(device_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

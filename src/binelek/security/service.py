@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.connectors import service as connectors
@@ -23,7 +23,7 @@ from binelek.identity import service as identity
 from binelek.kit import crypto
 from binelek.kit.auth import Principal
 from binelek.kit.cache import JsonCache
-from binelek.kit.db import Database, after_commit, utcnow
+from binelek.kit.db import after_commit, utcnow
 from binelek.kit.errors import Conflict, PermissionDenied, ProblemError, ResourceNotFound, ValidationFailed
 from binelek.kit.pagination import PageParams
 from binelek.kit.state import AppState
@@ -67,7 +67,6 @@ from binelek.security.schemas import (
 log = structlog.get_logger(__name__)
 TOKEN_PREFIX = "bne_"
 MAX_CIDR_ADDRESSES = 1024
-LAST_SEEN_RESOLUTION = timedelta(minutes=1)  # an unchanged check-in writes `last_seen_at` at most this often
 ALL_CATEGORIES = list(SCAN_CATEGORIES)
 
 
@@ -443,6 +442,7 @@ async def update_issue(
         if device is not None:
             await session.flush()
             device.open_issues = await _open_issue_count(session, device)
+            forget_device_after_commit(session, device)
     return issue
 
 
@@ -589,22 +589,58 @@ class CheckinResult:
     packages_hash: str
 
 
-async def unchanged_checkin(
-    db: Database, cache: JsonCache, token: str | None, data: CheckinIn
-) -> CheckinResult | None:
-    """The steady state of a fleet — a known token, a device with nothing new — answered with one
-    indexed read on a plain connection (no ORM session; the tenant predicate is explicit). None when
-    anything differs: the caller takes the full path."""
+def _device_key(tenant_id: uuid.UUID, device_key: str) -> str:
+    return f"security-device:{tenant_id}:{device_key}"
+
+
+def forget_device_after_commit(session: AsyncSession, device: SecurityDevice) -> None:
+    """A device changed (state, packages, issues, known, deleted): its cached check-in state goes."""
+    from binelek.kit.jobs import process_object
+
+    try:
+        cache: JsonCache = process_object("state").cache
+    except RuntimeError:  # no process state (a CLI command): nothing is cached
+        return
+    key = _device_key(device.tenant_id, device.device_key)
+
+    async def forget() -> None:
+        await cache.invalidate(key)
+
+    after_commit(session, forget)
+
+
+async def unchanged_checkin(state: AppState, token: str | None, data: CheckinIn) -> CheckinResult | None:
+    """The steady state of a fleet — a known token, a device with nothing new — answered from the
+    cache (or one indexed read on a plain connection: no ORM session, the tenant predicate explicit),
+    its "last seen" written behind. None when anything differs: the caller takes the full path."""
+    from binelek.security.presence import PresenceBuffer
+
     if data.packages is not None or not data.packages_hash or not token:
         return None
-    cached = await cache.get(_token_key(crypto.token_digest(token.strip())))
-    if cached is None:
+    cached_token = await state.cache.get(_token_key(crypto.token_digest(token.strip())))
+    if cached_token is None:
         return None
-    tenant_id = uuid.UUID(cached["tenant_id"])
+    tenant_id = uuid.UUID(cached_token["tenant_id"])
     state_hash = _hash(data.model_dump(mode="json", exclude={"packages", "packages_hash", "collected_at"}))
-    now = utcnow()
-    async with db.engine.connect() as connection:
-        seen = (
+    key = _device_key(tenant_id, data.device_key)
+    seen = await state.cache.get(key)
+    if seen is None:
+        seen = await _device_checkin_state(state, tenant_id, data.device_key)
+        if seen is None:
+            return None
+        await state.cache.set(key, seen)
+    if seen["packages_hash"] != data.packages_hash or seen["state_hash"] != state_hash:
+        return None
+    device_id = uuid.UUID(seen["id"])
+    PresenceBuffer.of(state).mark(tenant_id, device_id, utcnow())
+    return CheckinResult(device_id, seen["known"], seen["open_issues"], False, data.packages_hash)
+
+
+async def _device_checkin_state(
+    state: AppState, tenant_id: uuid.UUID, device_key: str
+) -> dict[str, Any] | None:
+    async with state.db.engine.connect() as connection:
+        row = (
             await connection.execute(
                 select(
                     SecurityDevice.id,
@@ -612,43 +648,28 @@ async def unchanged_checkin(
                     SecurityDevice.open_issues,
                     SecurityDevice.packages_hash,
                     SecurityDevice.state_hash,
-                    SecurityDevice.last_seen_at,
-                ).where(SecurityDevice.tenant_id == tenant_id, SecurityDevice.device_key == data.device_key)
+                ).where(SecurityDevice.tenant_id == tenant_id, SecurityDevice.device_key == device_key)
             )
         ).first()
-        if seen is None or seen.packages_hash != data.packages_hash or seen.state_hash != state_hash:
-            return None
-        if now - seen.last_seen_at > LAST_SEEN_RESOLUTION:
-            await connection.execute(
-                update(SecurityDevice)
-                .where(SecurityDevice.tenant_id == tenant_id, SecurityDevice.id == seen.id)
-                .values(last_seen_at=now)
-            )
-            await connection.commit()
-    return CheckinResult(seen.id, seen.known, seen.open_issues, False, data.packages_hash)
+    if row is None or row.packages_hash is None:
+        return None
+    return {
+        "id": str(row.id),
+        "known": row.known,
+        "open_issues": row.open_issues,
+        "packages_hash": row.packages_hash,
+        "state_hash": row.state_hash,
+    }
 
 
 async def check_in(session: AsyncSession, data: CheckinIn) -> CheckinResult:
-    """Record one agent check-in. An unchanged device (same packages, same settings) costs a read,
-    and a write at most once a minute; a changed one is re-judged: packages, vulnerabilities,
-    findings, issues, alerts."""
+    """Record one agent check-in (the full path; `unchanged_checkin` answers the steady state). A
+    changed device is re-judged: packages, vulnerabilities, findings, issues, alerts."""
     from binelek.security.agent import packages_digest
 
     now = utcnow()
     devices = DeviceRepository(session)
     state_hash = _hash(data.model_dump(mode="json", exclude={"packages", "packages_hash", "collected_at"}))
-    seen = await devices.checkin_state(data.device_key)
-    if (
-        seen is not None
-        and seen.packages_hash is not None
-        and seen.state_hash == state_hash
-        and data.packages is None
-        and data.packages_hash == seen.packages_hash
-    ):
-        # The common case, a device with nothing new: no ORM object, a write once a minute at most.
-        if now - seen.last_seen_at > LAST_SEEN_RESOLUTION:
-            await devices.touch(seen.id, now)
-        return CheckinResult(seen.id, seen.known, seen.open_issues, False, seen.packages_hash)
     device = await devices.by_key(data.device_key)
     if device is None:
         device = devices.add(
@@ -674,11 +695,9 @@ async def check_in(session: AsyncSession, data: CheckinIn) -> CheckinResult:
     else:
         packages_hash = packages_digest(p.model_dump() for p in data.packages)
     packages_changed = packages_hash != device.packages_hash
-    if not packages_changed and state_hash == device.state_hash:
-        if now - device.last_seen_at > LAST_SEEN_RESOLUTION:
-            device.last_seen_at = now
-        return CheckinResult(device.id, device.known, device.open_issues, False, packages_hash)
     device.last_seen_at = now
+    if not packages_changed and state_hash == device.state_hash:
+        return CheckinResult(device.id, device.known, device.open_issues, False, packages_hash)
     _apply_state(device, data)
     device.state_hash = state_hash
     await session.flush()
@@ -748,6 +767,7 @@ async def evaluate_device(session: AsyncSession, device: SecurityDevice, now: da
     """Judge one device; returns its open issues."""
     from binelek.security import vulndb
 
+    forget_device_after_commit(session, device)
     packages = await DeviceRepository(session).packages(device.id)
     wanted = sorted(
         set(
