@@ -631,3 +631,49 @@ async def test_the_agent_script_downloads(client: Any) -> None:
     response = await client.get(f"{BASE}/agent", headers=admin.headers)
     assert response.status_code == 200
     assert b"def main" in response.content and b"X-Enrolment-Token" in response.content
+
+
+async def test_the_agent_sends_its_packages_once_then_their_digest(
+    app: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """binelek-agent against the real server over HTTP: the first round sends the package list, the
+    next only its digest; when the server no longer holds that list (the device was deleted) it says
+    so and the agent sends the list again."""
+    import uvicorn
+
+    from binelek.security import agent
+
+    admin = await register(client, "Agent Round Trip Co")
+    token = (await client.post(f"{BASE}/enrolment-tokens", json={}, headers=admin.headers)).json()["token"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    sent: list[dict[str, Any]] = []
+    real_send = agent.send
+
+    def recording_send(url: str, token: str, report: dict[str, Any], **options: Any) -> dict[str, Any]:
+        sent.append(report)
+        return real_send(url, token, report, **options)
+
+    monkeypatch.setattr(agent, "send", recording_send)
+    monkeypatch.setattr(agent, "_acknowledged_digest", [])
+    arguments = agent._parser().parse_args(["--server", f"http://127.0.0.1:{port}", "--token", token])
+    try:
+        assert await asyncio.to_thread(agent._check_in_once, arguments, token) == agent.EXIT_OK
+        assert await asyncio.to_thread(agent._check_in_once, arguments, token) == agent.EXIT_OK
+        assert sent[0]["packages"] and sent[1]["packages"] is None
+        assert sent[1]["packages_hash"] == sent[0]["packages_hash"]
+        devices = (await client.get(f"{BASE}/devices", headers=admin.headers)).json()["items"]
+        assert len(devices) == 1 and devices[0]["package_count"] == len(sent[0]["packages"])
+        await client.delete(f"{BASE}/devices/{devices[0]['id']}", headers=admin.headers)
+        assert await asyncio.to_thread(agent._check_in_once, arguments, token) == agent.EXIT_OK
+        assert sent[2]["packages"] is None and sent[3]["packages"]  # 409 PACKAGES_REQUIRED, then the list
+    finally:
+        server.should_exit = True
+        await serving
