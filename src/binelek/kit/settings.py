@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     security_scan_concurrency: int = Field(default=8, ge=1, le=64, description="Targets checked at once.")
     security_check_timeout_seconds: float = Field(default=10.0, gt=0)
     security_finding_retention_days: int = Field(default=400, ge=30)
+    # Marketplace Intel fetches competitors' public pages; private, loopback and link-local targets are
+    # refused unless this is set (development and tests).
+    binelek_allow_private_targets: bool = False
     # Volume of the demo business's generated history (`seed-demo`): 1.0 is about 20k orders.
     demo_scale: float = Field(
         default=1.0, gt=0, validation_alias=AliasChoices("demo_scale", "binelek_demo_scale")
