@@ -559,3 +559,65 @@ SECURITY = [
     _explain("explain the x frame options finding", "x frame options"),
 ]
 TABLE.extend(SECURITY)
+
+
+def _compare(text: str, product: str) -> Case:
+    return Case(text, "compare_prices", {"product": product})
+
+
+def _drops(text: str, **args: Any) -> Case:
+    return Case(text, "price_drops", args)
+
+
+def _track(text: str, url: str) -> Case:
+    return Case(text, "track_url", {"url": url})
+
+
+MARKETPLACE = [
+    _compare("compare prices for the ethiopia yirgacheffe", "ethiopia yirgacheffe"),
+    _compare("how does our espresso blend price compare", "espresso blend"),
+    _compare("compare competitor prices for cold brew", "cold brew"),
+    _compare("price comparison for the house blend", "house blend"),
+    _compare("compare prices for the burr grinder", "burr grinder"),
+    _compare("compare prices for decaf colombia", "decaf colombia"),
+    _compare("compare our price on the pour over kettle", "pour over kettle"),
+    _compare("price comparison for the moka pot", "moka pot"),
+    _compare("compare prices for the gift box", "gift box"),
+    _compare("how does the french press price compare", "french press"),
+    _compare("compare competitor prices for the travel mug", "travel mug"),
+    _compare("compare prices for kenya aa", "kenya aa"),
+    _compare("price comparison for the espresso cups", "espresso cups"),
+    _compare("compare prices for the subscription box", "subscription box"),
+    _compare("compare the price of the milk frother", "milk frother"),
+    _drops("list price drops this week"),
+    _drops("which competitors cut prices"),
+    _drops("any price drops in the last 3 days", days=3),
+    _drops("show competitor price cuts"),
+    _drops("did anyone lower their prices"),
+    _drops("price drops this month", days=30),
+    _drops("list competitor price drops"),
+    _drops("who dropped their price this week"),
+    _drops("show price cuts in the last 14 days", days=14),
+    _drops("any competitors lowering prices"),
+    _drops("recent price drops"),
+    _drops("which prices fell this week"),
+    _drops("show me the price drops"),
+    _drops("did competitors cut prices in the last 10 days", days=10),
+    _drops("list price reductions this week"),
+    _track("track https://shop.example.com/espresso", "https://shop.example.com/espresso"),
+    _track("watch the price at https://example.org/p/123", "https://example.org/p/123"),
+    _track("start tracking this page https://store.example.net/item/9", "https://store.example.net/item/9"),
+    _track("monitor https://example.com/grinder for price changes", "https://example.com/grinder"),
+    _track("keep an eye on https://beans.example.com/house-blend", "https://beans.example.com/house-blend"),
+    _track("add https://shop.example.com/kettle to price tracking", "https://shop.example.com/kettle"),
+    _track("track the price of https://roasters.example.com/kenya", "https://roasters.example.com/kenya"),
+    _track("track https://example.net/products/mug", "https://example.net/products/mug"),
+    _track("watch https://cafe.example.org/beans/ethiopia", "https://cafe.example.org/beans/ethiopia"),
+    _track("please track https://shop.example.com/p/77", "https://shop.example.com/p/77"),
+    _track("start watching https://example.com/item/5 prices", "https://example.com/item/5"),
+    _track("monitor the page https://beans.example.net/decaf", "https://beans.example.net/decaf"),
+    _track("follow the price of https://example.org/shop/filter", "https://example.org/shop/filter"),
+    _track("track this competitor page https://rival.example.com/espresso", "https://rival.example.com/espresso"),
+    _track("add https://rival.example.com/blend to tracking", "https://rival.example.com/blend"),
+]
+TABLE.extend(MARKETPLACE)

@@ -50,6 +50,7 @@ from binelek.ops.router import router as ops_router
 from binelek.ops.schedule_router import router as ops_schedule_router
 from binelek.search.router import routers as search_routers
 from binelek.search.vectors import VectorStore
+from binelek.marketplace.router import router as marketplace_router
 from binelek.security.router import checkin_router as security_checkin_router
 from binelek.security.router import router as security_router
 
@@ -168,6 +169,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         ops_schedule_router,
         ops_email_router,
         security_router,
+        marketplace_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)

@@ -73,7 +73,7 @@ test('register, log in, invite, accept as existing user, switch tenants', async 
   await test.step('module page shows an honest empty state', async () => {
     await mainNav(a).getByRole('link', { name: 'Cybersecurity Scanner' }).click();
     await expect(a.getByRole('heading', { name: 'Cybersecurity Scanner', level: 1 })).toBeVisible();
-    await expect(a.getByText('Nothing here yet')).toBeVisible();
+    await expect(a.getByText('No assets yet — add your domain to start')).toBeVisible();
   });
 
   await test.step('log out and log back in', async () => {

@@ -34,6 +34,7 @@ JOB_MODULES = (
     "binelek.ops.automation.jobs",
     "binelek.ops.automation.triggers",
     "binelek.security.jobs",
+    "binelek.marketplace.jobs",
 )
 
 

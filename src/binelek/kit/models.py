@@ -10,6 +10,7 @@ from binelek.identity import models as _identity  # noqa: F401
 from binelek.kit import dataversion as _dataversion  # noqa: F401
 from binelek.kit import outbox_models as _outbox  # noqa: F401
 from binelek.kit.db import Base
+from binelek.marketplace import models as _marketplace  # noqa: F401
 from binelek.notifications import models as _notifications  # noqa: F401
 from binelek.ops import models as _ops  # noqa: F401
 from binelek.search import models as _search  # noqa: F401

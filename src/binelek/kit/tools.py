@@ -49,6 +49,7 @@ TOOL_MODULES = (
     "binelek.ops.tools",
     "binelek.ops.automation.tools",
     "binelek.security.tools",
+    "binelek.marketplace.tools",
 )
 
 

@@ -14,6 +14,7 @@ SlotKind = Literal[
     "datetime",
     "date",
     "email",
+    "url",
     "enum",
     "enum_list",
     "boolean",
@@ -109,6 +110,8 @@ def _kind(name: str, node: dict[str, Any], known_name_keys: frozenset[str]) -> S
     string_format = node.get("format")
     if string_format in ("date-time", "date", "email"):
         return {"date-time": "datetime", "date": "date", "email": "email"}[string_format]  # type: ignore[return-value]
+    if string_format == "uri":
+        return "url"
     if "x-synonyms" in node:
         return "enum"  # an open string with a known vocabulary (an audit action)
     if node.get("x-entity") or name in known_name_keys:

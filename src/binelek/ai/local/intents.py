@@ -226,6 +226,7 @@ def _without_values(text: str, now: datetime) -> str:
     """The request without its dates, e-mail addresses and numbers: values say nothing about
     which tool is meant, and "Q3" or "bob@x.com" would count as words no tool knows."""
     spans = [m.span for m in slots.parse_dates(text, now=now)] + [e.span for e in slots.parse_emails(text)]
+    spans += [u.span for u in slots.parse_urls(text)]
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + " " + text[end:]
     return text

@@ -842,6 +842,20 @@ def parse_emails(text: str) -> list[EmailMatch]:
     return [EmailMatch(m[0], (m.start(), m.end())) for m in _EMAIL.finditer(text)]
 
 
+# ------------------------------------------------------------------------------------------- URLs
+
+# An http(s) address up to whitespace; a sentence's closing punctuation is not part of it.
+_URL = re.compile(r"\bhttps?://[^\s<>\"']+", FLAGS)
+
+
+def parse_urls(text: str) -> list[EmailMatch]:
+    found = []
+    for match in _URL.finditer(text):
+        value = match[0].rstrip(".,;:!?)")
+        found.append(EmailMatch(value, (match.start(), match.start() + len(value))))
+    return found
+
+
 # ----------------------------------------------------------------------------- enums and booleans
 
 

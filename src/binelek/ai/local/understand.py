@@ -171,6 +171,7 @@ def _fill(
     for spec in specs:
         by_kind.setdefault(spec.kind, []).append(spec)
     _fill_emails(filling, by_kind.get("email", []))
+    _fill_urls(filling, by_kind.get("url", []))
     _fill_dates(filling, by_kind.get("datetime", []) + by_kind.get("date", []), now, timezone)
     _fill_amounts(filling, by_kind.get("number", []), by_kind.get("currency", []))
     for spec in by_kind.get("enum", []) + by_kind.get("enum_list", []):
@@ -213,6 +214,13 @@ def _fill_emails(filling: _Filling, specs: list[FieldSpec]) -> None:
     for spec, email in zip(specs, found, strict=False):
         filling.use(spec.name, email.value, email.span)
     filling.taken.extend(e.span for e in found)  # an address is never free text or a name
+
+
+def _fill_urls(filling: _Filling, specs: list[FieldSpec]) -> None:
+    found = slots.parse_urls(filling.text)
+    for spec, url in zip(specs, found, strict=False):
+        filling.use(spec.name, url.value, url.span)
+    filling.taken.extend(u.span for u in found)  # an address is never free text or a name
 
 
 def _date_value(spec: FieldSpec, match: slots.DateMatch, edge: Literal["start", "end", "point"]) -> str:

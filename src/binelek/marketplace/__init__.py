@@ -1,0 +1,1 @@
+"""Marketplace Intel: competitors, polite price tracking, pricing position, trends, discovery."""

@@ -1,0 +1,221 @@
+"""Marketplace Intel endpoints: thin, typed, tenant-scoped."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from binelek.audit import service as audit
+from binelek.kit.auth import Principal, TenantSession, require
+from binelek.kit.pagination import Page, Paging
+from binelek.kit.request_meta import RequestMeta, request_meta
+from binelek.kit.state import AppState, get_state
+from binelek.marketplace import service
+from binelek.marketplace.repository import AlertRepository, CompetitorRepository, ProductRepository
+from binelek.marketplace.schemas import (
+    CheckAccepted,
+    CompetitorIn,
+    CompetitorOut,
+    HistoryOut,
+    PreviewIn,
+    PreviewOut,
+    PriceAlertOut,
+    TrackedProductIn,
+    TrackedProductOut,
+    TrackedProductPatch,
+)
+
+router = APIRouter(prefix="/api/modules/marketplace-intel", tags=["marketplace-intel"])
+Reader = Annotated[Principal, Depends(require("marketplace:read"))]
+Writer = Annotated[Principal, Depends(require("marketplace:write"))]
+State = Annotated[AppState, Depends(get_state)]
+Meta = Annotated[RequestMeta, Depends(request_meta)]
+
+
+# -- competitors ------------------------------------------------------------------------------------
+
+
+@router.get("/competitors", response_model=list[CompetitorOut])
+async def list_competitors(principal: Reader, session: TenantSession) -> list[CompetitorOut]:
+    competitors = CompetitorRepository(session)
+    counts = await competitors.listing_counts()
+    rows = (await session.scalars(competitors.ordered())).all()
+    return [
+        CompetitorOut.model_validate(row).model_copy(update={"listings": counts.get(row.id, 0)})
+        for row in rows
+    ]
+
+
+@router.post("/competitors", response_model=CompetitorOut, status_code=status.HTTP_201_CREATED)
+async def create_competitor(
+    body: CompetitorIn, principal: Writer, session: TenantSession, meta: Meta
+) -> CompetitorOut:
+    competitor = await service.create_competitor(session, body)
+    await session.flush()
+    audit.record_for(
+        session, principal, "marketplace.competitor.created", meta, competitor_id=str(competitor.id)
+    )
+    return CompetitorOut.model_validate(competitor)
+
+
+@router.get("/competitors/{competitor_id}", response_model=CompetitorOut)
+async def get_competitor(
+    competitor_id: uuid.UUID, principal: Reader, session: TenantSession
+) -> CompetitorOut:
+    competitor = await CompetitorRepository(session).get_or_404(competitor_id)
+    return CompetitorOut.model_validate(competitor)
+
+
+@router.put("/competitors/{competitor_id}", response_model=CompetitorOut)
+async def update_competitor(
+    competitor_id: uuid.UUID, body: CompetitorIn, principal: Writer, session: TenantSession
+) -> CompetitorOut:
+    competitor = await service.update_competitor(session, competitor_id, body)
+    await session.flush()
+    return CompetitorOut.model_validate(competitor)
+
+
+@router.delete("/competitors/{competitor_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_competitor(
+    competitor_id: uuid.UUID, principal: Writer, session: TenantSession, meta: Meta
+) -> Response:
+    competitors = CompetitorRepository(session)
+    await competitors.delete(await competitors.get_or_404(competitor_id))
+    audit.record_for(
+        session, principal, "marketplace.competitor.deleted", meta, competitor_id=str(competitor_id)
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- tracked products -------------------------------------------------------------------------------
+
+
+@router.get("/products", response_model=list[TrackedProductOut])
+async def list_products(principal: Reader, session: TenantSession) -> list[TrackedProductOut]:
+    """Each product with its listings and where the market stands (median, min, max, difference %)."""
+    products = list((await session.scalars(ProductRepository(session).ordered())).all())
+    return await service.product_out(session, products)
+
+
+@router.post("/products", response_model=TrackedProductOut, status_code=status.HTTP_201_CREATED)
+async def create_product(
+    body: TrackedProductIn, principal: Writer, session: TenantSession, state: State, meta: Meta
+) -> TrackedProductOut:
+    """Track a product: your price and the competitors' pages. Checked as often as the plan allows
+    (free: daily, pro: every 4 hours)."""
+    product = await service.create_product(session, state.settings, principal, body)
+    await session.flush()
+    audit.record_for(session, principal, "marketplace.product.created", meta, product_id=str(product.id))
+    return (await service.product_out(session, [product]))[0]
+
+
+@router.get("/products/{product_id}", response_model=TrackedProductOut)
+async def get_product(product_id: uuid.UUID, principal: Reader, session: TenantSession) -> TrackedProductOut:
+    product = await service.get_product(session, product_id)
+    return (await service.product_out(session, [product]))[0]
+
+
+@router.put("/products/{product_id}", response_model=TrackedProductOut)
+async def update_product(
+    product_id: uuid.UUID, body: TrackedProductPatch, principal: Writer, session: TenantSession, state: State
+) -> TrackedProductOut:
+    product = await service.update_product(session, state.settings, product_id, body)
+    await session.flush()
+    return (await service.product_out(session, [product]))[0]
+
+
+@router.delete("/products/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_product(
+    product_id: uuid.UUID, principal: Writer, session: TenantSession, meta: Meta
+) -> Response:
+    products = ProductRepository(session)
+    await products.delete(await products.get_or_404(product_id))
+    audit.record_for(session, principal, "marketplace.product.deleted", meta, product_id=str(product_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/products/{product_id}/history", response_model=HistoryOut)
+async def product_history(
+    product_id: uuid.UUID,
+    principal: Reader,
+    session: TenantSession,
+    days: Annotated[int, Query(ge=1, le=730)] = 90,
+) -> dict[str, Any]:
+    """Every stored price (changes and a daily heartbeat) per listing, and the recent checks."""
+    return await service.history(session, product_id, days)
+
+
+@router.post(
+    "/products/{product_id}/check", response_model=CheckAccepted, status_code=status.HTTP_202_ACCEPTED
+)
+async def check_product(product_id: uuid.UUID, principal: Writer, session: TenantSession) -> CheckAccepted:
+    """Check every listing now (politely: each host at its own pace)."""
+    count = await service.check_now(session, product_id)
+    return CheckAccepted(product_id=product_id, listings=count)
+
+
+@router.post("/products/preview", response_model=PreviewOut)
+async def preview(body: PreviewIn, principal: Writer, state: State) -> PreviewOut:
+    """What tracking this URL would read — title, price, currency, availability, SKU, brand, image —
+    and how sure the extractor is, before anything is saved."""
+    from binelek.marketplace import jobs
+    from binelek.marketplace.checker import read_page
+
+    url = str(body.url)
+    await service.guard_target(url, state.settings)
+    page = await read_page(
+        jobs.browsers(), url, render_js=body.render_js, steps=[], selector=body.css_selector
+    )
+    extraction = page.extraction
+    return PreviewOut(
+        url=url,
+        title=extraction.title if extraction else None,
+        price=extraction.price if extraction else None,
+        currency=extraction.currency if extraction else None,
+        availability=extraction.availability if extraction else None,
+        sku=extraction.sku if extraction else None,
+        brand=extraction.brand if extraction else None,
+        image=extraction.image if extraction else None,
+        method=extraction.method if extraction and extraction.price is not None else None,
+        confidence=extraction.confidence if extraction else 0.0,
+        outcome=page.outcome,
+        detail=page.detail,
+    )
+
+
+# -- pricing, trends, alerts ------------------------------------------------------------------------
+
+
+@router.get("/pricing")
+async def pricing(
+    principal: Reader, session: TenantSession, product_id: uuid.UUID | None = None
+) -> list[dict[str, Any]]:
+    """Your price against each competitor: difference %, position, market price index, opportunities
+    and recommendations."""
+    return await service.pricing(session, product_id)
+
+
+@router.get("/trends")
+async def trends(
+    principal: Reader,
+    session: TenantSession,
+    product_id: uuid.UUID | None = None,
+    days: Annotated[int, Query(ge=7, le=730)] = 90,
+) -> dict[str, Any]:
+    """Market average, moving averages, volatility, min/max, seasonality and how often competitors
+    change prices, with chart data."""
+    return await service.trends(session, product_id, days)
+
+
+@router.get("/alerts", response_model=Page[PriceAlertOut])
+async def list_alerts(principal: Reader, session: TenantSession, paging: Paging) -> Page[PriceAlertOut]:
+    alerts = AlertRepository(session)
+    rows, total = await alerts.page(alerts.newest_first(), paging)
+    return Page(
+        items=[PriceAlertOut.model_validate(r) for r in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
