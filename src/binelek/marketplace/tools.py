@@ -125,7 +125,7 @@ async def price_drops(context: ToolContext, args: DropsArgs) -> ToolResult:
             .order_by(PriceObservation.listing_id, PriceObservation.checked_at)
         )
     ).all()
-    drops = []
+    drops: list[dict[str, str | None]] = []
     previous: dict[uuid.UUID, Decimal] = {}
     for observation, listing, product in rows:
         before = previous.get(listing.id)
@@ -147,7 +147,7 @@ async def price_drops(context: ToolContext, args: DropsArgs) -> ToolResult:
         )
     if not drops:
         return ToolResult(summary=f"No competitor lowered a price in the last {args.days} days.", data=[])
-    drops.sort(key=lambda drop: Decimal(drop["change_pct"]))
+    drops.sort(key=lambda drop: Decimal(drop["change_pct"] or 0))
     lines = [
         f"{d['listing']} {d['product']}: {d['old_price']} → {d['new_price']} ({d['change_pct']}%)"
         for d in drops[:3]
