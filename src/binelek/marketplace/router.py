@@ -12,16 +12,23 @@ from binelek.kit.auth import Principal, TenantSession, require
 from binelek.kit.pagination import Page, Paging
 from binelek.kit.request_meta import RequestMeta, request_meta
 from binelek.kit.state import AppState, get_state
-from binelek.marketplace import service
+from binelek.marketplace import discovery_service, service
 from binelek.marketplace.repository import AlertRepository, CompetitorRepository, ProductRepository
 from binelek.marketplace.schemas import (
+    CandidateOut,
     CheckAccepted,
     CompetitorIn,
     CompetitorOut,
+    DiscoverIn,
+    DiscoverOut,
     HistoryOut,
     PreviewIn,
     PreviewOut,
     PriceAlertOut,
+    ProfileIn,
+    ProfileOut,
+    ProviderKeyIn,
+    ProviderKeyOut,
     TrackedProductIn,
     TrackedProductOut,
     TrackedProductPatch,
@@ -219,3 +226,96 @@ async def list_alerts(principal: Reader, session: TenantSession, paging: Paging)
         limit=paging.limit,
         offset=paging.offset,
     )
+
+
+@router.post("/alerts/{alert_id}/read", status_code=status.HTTP_204_NO_CONTENT)
+async def read_alert(alert_id: uuid.UUID, principal: Reader, session: TenantSession) -> Response:
+    alert = await AlertRepository(session).get_or_404(alert_id)
+    if alert.read_at is None:
+        from binelek.kit.db import utcnow
+
+        alert.read_at = utcnow()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- discovery --------------------------------------------------------------------------------------
+
+
+@router.get("/profile", response_model=ProfileOut | None)
+async def get_profile(principal: Reader, session: TenantSession) -> ProfileOut | None:
+    """What the business is and where: what discovery compares candidates with."""
+    current = await discovery_service.profile(session)
+    return ProfileOut.model_validate(current) if current else None
+
+
+@router.put("/profile", response_model=ProfileOut)
+async def put_profile(body: ProfileIn, principal: Writer, session: TenantSession) -> ProfileOut:
+    current = await discovery_service.save_profile(session, body)
+    await session.flush()
+    return ProfileOut.model_validate(current)
+
+
+@router.get("/provider-keys", response_model=list[ProviderKeyOut])
+async def list_provider_keys(principal: Reader, session: TenantSession) -> list[ProviderKeyOut]:
+    """Saved Google Places and Yelp keys: only their last four characters."""
+    from binelek.marketplace.repository import ProviderKeyRepository
+
+    rows = await session.scalars(ProviderKeyRepository(session).select())
+    return [ProviderKeyOut(provider=row.provider, last4=row.last4, updated_at=row.updated_at) for row in rows]
+
+
+@router.put("/provider-keys/{provider}", response_model=ProviderKeyOut)
+async def put_provider_key(
+    provider: str, body: ProviderKeyIn, principal: Writer, session: TenantSession, state: State, meta: Meta
+) -> ProviderKeyOut:
+    """Save (encrypted) the organization's own Google Places or Yelp Fusion API key."""
+    row = await discovery_service.save_key(session, state, provider, body.api_key, principal.user_id)
+    await session.flush()
+    audit.record_for(session, principal, "marketplace.provider_key.saved", meta, provider=provider)
+    return ProviderKeyOut(provider=row.provider, last4=row.last4, updated_at=row.updated_at)
+
+
+@router.delete("/provider-keys/{provider}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_provider_key(
+    provider: str, principal: Writer, session: TenantSession, meta: Meta
+) -> Response:
+    await discovery_service.delete_key(session, provider)
+    audit.record_for(session, principal, "marketplace.provider_key.deleted", meta, provider=provider)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/discover", response_model=DiscoverOut)
+async def discover(
+    body: DiscoverIn, principal: Writer, session: TenantSession, state: State
+) -> dict[str, Any]:
+    """Search nearby businesses (Google Places, Yelp), merge duplicates and rank them against the
+    business's description, categories and catalogue; each with a score and its reasons."""
+    return await discovery_service.discover(session, state, body)
+
+
+@router.get("/candidates", response_model=list[CandidateOut])
+async def list_candidates(principal: Reader, session: TenantSession) -> list[CandidateOut]:
+    from binelek.marketplace.repository import CandidateRepository
+
+    rows = await session.scalars(CandidateRepository(session).suggested())
+    return [CandidateOut.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/candidates/{candidate_id}/accept", response_model=CompetitorOut, status_code=status.HTTP_201_CREATED
+)
+async def accept_candidate(
+    candidate_id: uuid.UUID, principal: Writer, session: TenantSession, meta: Meta
+) -> CompetitorOut:
+    competitor = await discovery_service.accept(session, candidate_id)
+    await session.flush()
+    audit.record_for(
+        session, principal, "marketplace.competitor.created", meta, competitor_id=str(competitor.id)
+    )
+    return CompetitorOut.model_validate(competitor)
+
+
+@router.post("/candidates/{candidate_id}/dismiss", status_code=status.HTTP_204_NO_CONTENT)
+async def dismiss_candidate(candidate_id: uuid.UUID, principal: Writer, session: TenantSession) -> Response:
+    await discovery_service.dismiss(session, candidate_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -194,3 +194,74 @@ class PriceAlertOut(BaseModel):
     delivery: str
     created_at: datetime
     read_at: datetime | None
+
+
+# -- discovery --------------------------------------------------------------------------------------
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(
+        default=None, max_length=4000, description="What the business sells, in its words."
+    )
+    categories: list[str] = Field(default_factory=list, max_length=20)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    radius_miles: float = Field(default=10.0, ge=1, le=50)
+
+
+class ProfileOut(ProfileIn):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class ProviderKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: str = Field(min_length=8, max_length=500)
+
+
+class ProviderKeyOut(BaseModel):
+    provider: str
+    last4: str
+    updated_at: datetime
+
+
+class DiscoverIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    radius_miles: float | None = Field(default=None, ge=1, le=50, description="Default: the profile's.")
+    query: str | None = Field(
+        default=None, max_length=200, description="e.g. 'coffee roaster'; default: the categories."
+    )
+    providers: list[Literal["google", "yelp"]] | None = None
+
+
+class CandidateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    address: str | None
+    website: str | None
+    phone: str | None
+    categories: list[str]
+    latitude: float | None
+    longitude: float | None
+    distance_m: float | None
+    rating: float | None
+    review_count: int | None
+    provider_ids: dict[str, Any]
+    score: float
+    reasons: list[str]
+    status: str
+    competitor_id: uuid.UUID | None
+    found_at: datetime
+
+
+class DiscoverOut(BaseModel):
+    candidates: list[CandidateOut]
+    notes: list[str]
+    providers: dict[str, str] = Field(
+        description="Each provider's outcome: ok, or why it was skipped or failed."
+    )

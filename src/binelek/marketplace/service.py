@@ -137,6 +137,7 @@ async def create_product(
             updated_at=now,
         )
     )
+    await session.flush()  # listings point at it (no ORM relationship orders the inserts)
     await _add_listings(session, settings, product, data.listings)
     return product
 

@@ -1,0 +1,176 @@
+"""Marketplace Intel through its API: competitors, tracked products with listings (private targets
+refused unless allowed), and discovery against fake Google Places and Yelp servers that speak the
+real protocols — the planted look-alike ranks first and accepting it makes a competitor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import add_member, assert_problem, register
+from tests.marketplace_fake_places import GOOGLE_KEY, YELP_KEY, FakeGooglePlaces, FakeYelp
+from tests.test_marketplace_discovery import CENTRE, COFFEE_ROASTER, _google_places, _yelp_businesses
+
+BASE = "/api/modules/marketplace-intel"
+
+
+@pytest.fixture(scope="module")
+def providers() -> Iterator[tuple[FakeGooglePlaces, FakeYelp]]:
+    with (
+        FakeGooglePlaces(_google_places()).running() as google,
+        FakeYelp(_yelp_businesses()).running() as yelp,
+    ):
+        assert isinstance(google, FakeGooglePlaces) and isinstance(yelp, FakeYelp)
+        yield google, yelp
+
+
+@pytest.fixture
+def provider_endpoints(state: Any, providers: tuple[FakeGooglePlaces, FakeYelp]) -> Iterator[None]:
+    google, yelp = providers
+    before = dict(state.settings.connector_endpoints)
+    state.settings.connector_endpoints = {**before, "google_places": google.base_url, "yelp": yelp.base_url}
+    yield
+    state.settings.connector_endpoints = before
+
+
+@pytest.fixture
+def allow_private(state: Any) -> Iterator[None]:
+    state.settings.binelek_allow_private_targets = True
+    yield
+    state.settings.binelek_allow_private_targets = False
+
+
+async def test_competitors_are_kept_per_tenant(client: Any) -> None:
+    owner = await register(client, "Competing Co")
+    created = await client.post(
+        f"{BASE}/competitors",
+        json={"name": "Rival Roasters", "website": "https://rival.example.com", "category": "coffee"},
+        headers=owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    competitor = created.json()
+    assert competitor["source"] == "manual" and competitor["website"] == "https://rival.example.com/"
+    listed = await client.get(f"{BASE}/competitors", headers=owner.headers)
+    assert [c["name"] for c in listed.json()] == ["Rival Roasters"]
+    other = await register(client, "Other Co")
+    assert (await client.get(f"{BASE}/competitors", headers=other.headers)).json() == []
+    assert_problem(
+        await client.get(f"{BASE}/competitors/{competitor['id']}", headers=other.headers),
+        404,
+        "RESOURCE_NOT_FOUND",
+    )
+    bad = await client.post(f"{BASE}/competitors", json={"name": ""}, headers=owner.headers)
+    assert_problem(bad, 422, "VALIDATION_ERROR")
+    viewer = await add_member(client, owner, "viewer")
+    assert_problem(
+        await client.post(f"{BASE}/competitors", json={"name": "X"}, headers=viewer.headers),
+        403,
+        "PERMISSION_DENIED",
+    )
+
+
+async def test_tracked_products_refuse_private_targets_unless_allowed(client: Any, state: Any) -> None:
+    owner = await register(client, "Tracking Co")
+    body = {
+        "name": "House blend 1 kg",
+        "my_price": "24.50",
+        "currency": "usd",
+        "listings": [{"url": "http://127.0.0.1:9/house-blend"}],
+    }
+    refused = await client.post(f"{BASE}/products", json=body, headers=owner.headers)
+    assert_problem(refused, 422, "VALIDATION_ERROR")
+    state.settings.binelek_allow_private_targets = True
+    try:
+        created = await client.post(f"{BASE}/products", json=body, headers=owner.headers)
+    finally:
+        state.settings.binelek_allow_private_targets = False
+    assert created.status_code == 201, created.text
+    product = created.json()
+    assert product["currency"] == "USD" and product["check_every_minutes"] == 1440  # the free plan: daily
+    assert [listing["status"] for listing in product["listings"]] == ["pending"]
+    twice = {**body, "listings": [{"url": "https://a.example.com/p"}, {"url": "https://a.example.com/p"}]}
+    assert_problem(
+        await client.post(f"{BASE}/products", json=twice, headers=owner.headers), 422, "VALIDATION_ERROR"
+    )
+    pricing = await client.get(f"{BASE}/pricing", headers=owner.headers)
+    assert pricing.status_code == 200 and pricing.json()[0]["position"] == "no_data"
+    history = await client.get(f"{BASE}/products/{product['id']}/history", headers=owner.headers)
+    assert history.status_code == 200 and history.json()["points"] == []
+
+
+async def test_discovery_ranks_the_planted_look_alike_first_and_accepting_makes_a_competitor(
+    client: Any, provider_endpoints: None, providers: tuple[FakeGooglePlaces, FakeYelp]
+) -> None:
+    owner = await register(client, "Driftwood Coffee Roasters")
+    no_profile = await client.post(f"{BASE}/discover", json={}, headers=owner.headers)
+    assert_problem(no_profile, 422, "VALIDATION_ERROR")
+    profile = {
+        "description": COFFEE_ROASTER.description,
+        "categories": COFFEE_ROASTER.categories,
+        "latitude": CENTRE[0],
+        "longitude": CENTRE[1],
+        "radius_miles": 10,
+    }
+    assert (await client.put(f"{BASE}/profile", json=profile, headers=owner.headers)).status_code == 200
+    no_keys = await client.post(f"{BASE}/discover", json={}, headers=owner.headers)
+    assert_problem(no_keys, 422, "VALIDATION_ERROR")
+    for provider, key in (("google", GOOGLE_KEY), ("yelp", YELP_KEY)):
+        saved = await client.put(
+            f"{BASE}/provider-keys/{provider}", json={"api_key": key}, headers=owner.headers
+        )
+        assert saved.status_code == 200 and saved.json()["last4"] == key[-4:]
+    keys = (await client.get(f"{BASE}/provider-keys", headers=owner.headers)).json()
+    assert {k["provider"] for k in keys} == {"google", "yelp"} and all("api_key" not in k for k in keys)
+
+    found = await client.post(f"{BASE}/discover", json={"query": "coffee roaster"}, headers=owner.headers)
+    assert found.status_code == 200, found.text
+    answer = found.json()
+    assert answer["providers"] == {"google": "ok", "yelp": "ok"}
+    top = answer["candidates"][0]
+    assert top["name"] == "Ember & Oak Coffee Roastery"
+    assert top["provider_ids"] == {"google": "g-ember", "yelp": "y-ember"}
+    assert top["score"] > answer["candidates"][1]["score"] and top["reasons"]
+
+    accepted = await client.post(f"{BASE}/candidates/{top['id']}/accept", headers=owner.headers)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["source"] == "discovered"
+    competitors = (await client.get(f"{BASE}/competitors", headers=owner.headers)).json()
+    assert [c["name"] for c in competitors] == ["Ember & Oak Coffee Roastery"]
+    second = answer["candidates"][1]
+    assert (
+        await client.post(f"{BASE}/candidates/{second['id']}/dismiss", headers=owner.headers)
+    ).status_code == 204
+    again = (
+        await client.post(f"{BASE}/discover", json={"query": "coffee roaster"}, headers=owner.headers)
+    ).json()
+    ids = {frozenset(c["provider_ids"].items()) for c in again["candidates"]}
+    assert frozenset(top["provider_ids"].items()) not in ids  # accepted: not suggested again
+    assert frozenset(second["provider_ids"].items()) not in ids  # dismissed: not suggested again
+
+
+async def test_a_bad_provider_key_is_reported_not_a_500(
+    client: Any, provider_endpoints: None, providers: tuple[FakeGooglePlaces, FakeYelp]
+) -> None:
+    owner = await register(client, "Bad Key Co")
+    profile = {
+        "description": "bakery",
+        "categories": ["bakery"],
+        "latitude": CENTRE[0],
+        "longitude": CENTRE[1],
+    }
+    await client.put(f"{BASE}/profile", json=profile, headers=owner.headers)
+    await client.put(
+        f"{BASE}/provider-keys/google", json={"api_key": "AIza-wrong-key-123"}, headers=owner.headers
+    )
+    failed = await client.post(f"{BASE}/discover", json={"providers": ["google"]}, headers=owner.headers)
+    body = assert_problem(failed, 502, "LOCATION_PROVIDER_FAILED")
+    assert "google" in body["detail"]
+    assert_problem(
+        await client.put(
+            f"{BASE}/provider-keys/bing", json={"api_key": "whatever-123"}, headers=owner.headers
+        ),
+        404,
+        "PROVIDER_NOT_FOUND",
+    )
