@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 Currency = str  # ISO 4217, validated in the service
 
@@ -48,6 +48,14 @@ class StepIn(BaseModel):
     action: Literal["click", "wait_for_selector", "wait_ms", "scroll"]
     selector: str | None = Field(default=None, max_length=500)
     ms: int | None = Field(default=None, ge=0, le=15000)
+
+    @model_validator(mode="after")
+    def _complete(self) -> StepIn:
+        if self.action in ("click", "wait_for_selector") and not self.selector:
+            raise ValueError(f"{self.action} needs a selector")
+        if self.action == "wait_ms" and self.ms is None:
+            raise ValueError("wait_ms needs ms")
+        return self
 
 
 class ListingIn(BaseModel):
