@@ -143,20 +143,18 @@ export function useScan(id: string | undefined) {
     refetchInterval: (q) => (q.state.data && !ACTIVE_SCAN_STATUSES.has(q.state.data.status) ? false : SCAN_POLL_MS),
   });
   const status = query.data?.status;
-  const wasActive = useRef(false);
+  // Refresh once per scan seen finished — also when it was already finished at the first look (a
+  // fast scan, a busy machine): otherwise the overview would keep the score from before it.
+  const refreshedFor = useRef<string | null>(null);
   useEffect(() => {
-    if (!status) return;
-    if (ACTIVE_SCAN_STATUSES.has(status)) {
-      wasActive.current = true;
-      return;
-    }
-    if (!wasActive.current) return;
-    wasActive.current = false;
+    if (!status || !id || ACTIVE_SCAN_STATUSES.has(status)) return;
+    if (refreshedFor.current === id) return;
+    refreshedFor.current = id;
     for (const part of ['posture', 'issues', 'alerts', 'assets', 'devices', 'compliance'] as const) {
       void queryClient.invalidateQueries({ queryKey: [...key, part] });
     }
     void queryClient.invalidateQueries({ queryKey: [...key, 'scans', 'list'] });
-  }, [status, key, queryClient]);
+  }, [status, id, key, queryClient]);
   return query;
 }
 
