@@ -33,6 +33,7 @@ from binelek.marketplace.currencies import (
 from binelek.marketplace.extraction_dom import (
     PageDom,
     PriceCandidate,
+    cart_enabled,
     price_candidates,
     read_dom,
     stock_from_text,
@@ -140,7 +141,7 @@ def extract(html: str, url: str, *, selector: str | None = None) -> Extraction:
         title=_title(main, dom, meta, page_title),
         price=decision.price,
         currency=decision.currency,
-        availability=_availability(main, meta, dom) or ("in_stock" if decision.price is not None else None),
+        availability=_availability(main, meta, dom) or _priced_and_buyable(decision.price, dom),
         sku=_clean(_field(main, "sku") or meta.get("product:retailer_item_id")),
         brand=_clean(_field(main, "brand") or meta.get("product:brand") or meta.get("og:brand")),
         image=_absolute(_base_url(tree, url), _field(main, "image") or meta.get("og:image")),
@@ -419,6 +420,14 @@ def _availability(main: list[ProductData], meta: dict[str, str], dom: PageDom) -
         if stated:
             return stated
     return visible_availability(dom)
+
+
+def _priced_and_buyable(price: Decimal | None, dom: PageDom) -> Availability | None:
+    """A product page with a price and nothing saying otherwise is on sale — unless its buy button
+    is there but greyed out, which says something without saying what."""
+    if price is None or cart_enabled(dom) is False:
+        return None
+    return "in_stock"
 
 
 def _title(main: list[ProductData], dom: PageDom, meta: dict[str, str], page_title: str | None) -> str | None:
