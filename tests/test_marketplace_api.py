@@ -5,6 +5,7 @@ real protocols — the planted look-alike ranks first and accepting it makes a c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -174,3 +175,125 @@ async def test_a_bad_provider_key_is_reported_not_a_500(
         404,
         "PROVIDER_NOT_FOUND",
     )
+
+
+class _Shop:
+    """A competitor's product page whose price and stock the test changes."""
+
+    price = "19.99"
+    availability = "InStock"
+
+
+def _shop_page() -> bytes:
+    import json
+
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Ethiopia Yirgacheffe 1 kg",
+        "sku": "ETH-1KG",
+        "offers": {
+            "@type": "Offer",
+            "price": _Shop.price,
+            "priceCurrency": "USD",
+            "availability": f"https://schema.org/{_Shop.availability}",
+        },
+    }
+    return (
+        "<!doctype html><html lang='en'><head><title>Ethiopia Yirgacheffe 1 kg</title>"
+        f"<script type='application/ld+json'>{json.dumps(data)}</script></head><body>"
+        f"<h1>Ethiopia Yirgacheffe 1 kg</h1><p class='price'>${_Shop.price}</p>"
+        "<button>Add to cart</button></body></html>"
+    ).encode()
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[str]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/robots.txt":
+                body, kind = b"User-agent: *\nDisallow: /private\n", "text/plain"
+            else:
+                body, kind = _shop_page(), "text/html; charset=utf-8"
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+async def _wait_checked(
+    client: Any, owner: Any, product_id: str, checks: int, timeout: float = 30
+) -> dict[str, Any]:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        history = (await client.get(f"{BASE}/products/{product_id}/history", headers=owner.headers)).json()
+        if len(history["checks"]) >= checks:
+            return history  # type: ignore[no-any-return]
+        assert time.monotonic() < deadline, history
+        await asyncio.sleep(0.2)
+
+
+async def test_a_listing_is_checked_its_price_stored_and_a_drop_alerted(
+    client: Any, shop: str, allow_private: None
+) -> None:
+    owner = await register(client, "Price Watch Co")
+    _Shop.price, _Shop.availability = "19.99", "InStock"
+    preview = await client.post(
+        f"{BASE}/products/preview", json={"url": f"{shop}/eth"}, headers=owner.headers
+    )
+    assert preview.status_code == 200, preview.text
+    assert (preview.json()["price"], preview.json()["currency"], preview.json()["method"]) == (
+        "19.99",
+        "USD",
+        "json-ld",
+    )
+    body = {
+        "name": "Ethiopia Yirgacheffe 1 kg",
+        "my_price": "21.50",
+        "alert_threshold_pct": "5",
+        "listings": [{"url": f"{shop}/eth"}, {"url": f"{shop}/private/eth"}],
+    }
+    product = (await client.post(f"{BASE}/products", json=body, headers=owner.headers)).json()
+    assert (
+        await client.post(f"{BASE}/products/{product['id']}/check", headers=owner.headers)
+    ).status_code == 202
+    history = await _wait_checked(client, owner, product["id"], 2)
+    outcomes = sorted(check["outcome"] for check in history["checks"])
+    assert outcomes == ["blocked_by_robots", "ok"]  # robots.txt disallows /private: never fetched
+    [point] = history["points"]
+    assert (Decimal(point["price"]), point["currency"], point["kind"]) == (Decimal("19.99"), "USD", "first")
+    listings = {listing["url"]: listing for listing in history["listings"]}
+    assert listings[f"{shop}/private/eth"]["status"] == "blocked"
+
+    _Shop.price, _Shop.availability = "17.49", "OutOfStock"
+    await client.post(f"{BASE}/products/{product['id']}/check", headers=owner.headers)
+    history = await _wait_checked(client, owner, product["id"], 4)
+    assert [Decimal(p["price"]) for p in history["points"]] == [Decimal("19.99"), Decimal("17.49")]
+    alerts = (await client.get(f"{BASE}/alerts", headers=owner.headers)).json()["items"]
+    kinds = sorted(alert["kind"] for alert in alerts)
+    assert kinds == ["availability.changed", "price.dropped"]  # one alert for one drop
+    drop = next(alert for alert in alerts if alert["kind"] == "price.dropped")
+    assert [Decimal(drop[key]) for key in ("old_price", "new_price", "change_pct")] == [
+        Decimal("19.99"),
+        Decimal("17.49"),
+        Decimal("-12.51"),
+    ]
+    pricing = (
+        await client.get(f"{BASE}/pricing", params={"product_id": product["id"]}, headers=owner.headers)
+    ).json()
+    assert Decimal(pricing[0]["my_price"]) == Decimal("21.50")

@@ -69,7 +69,7 @@ export function AppRoutes() {
               <Route path="sources" element={<DataSourcesPage />} />
             </Route>
             <Route path="security/*" element={<SecurityPage />} />
-            <Route path="marketplace" element={<MarketplacePage />} />
+            <Route path="marketplace/*" element={<MarketplacePage />} />
             <Route path="connectors" element={<ConnectorsPage />} />
             <Route path="connectors/oauth/:type/callback" element={<OAuthCallbackPage />} />
             <Route path="documents" element={<DocumentsPage />} />

@@ -51,11 +51,20 @@ class Browsers:
         self._settings = settings
         self._fetcher: Any = None
         self._renderer: Any = None
+        self._built_for_private = settings.binelek_allow_private_targets
+
+    def _follow_setting(self) -> None:
+        """The private-targets switch changed (development, tests): new ones with the new policy."""
+        allowed = self._settings.binelek_allow_private_targets
+        if allowed != self._built_for_private:
+            self._fetcher = self._renderer = None
+            self._built_for_private = allowed
 
     def user_agent(self) -> str:
         return f"BinelekPriceBot/1.0 (+{self._settings.public_url.rstrip('/')}/bot)"
 
     def fetcher(self) -> Any:
+        self._follow_setting()
         if self._fetcher is None:
             from binelek.marketplace.fetcher import Fetcher, FetchPolicy
 
@@ -68,6 +77,7 @@ class Browsers:
         return self._fetcher
 
     def renderer(self) -> Any:
+        self._follow_setting()
         if self._renderer is None:
             from binelek.marketplace.render import Renderer
 
@@ -216,8 +226,11 @@ async def _observe(
             )
         )
         listing.last_stored_at = now
+    dropped = any(event.kind == "price.dropped" for event in events)
     for event in events:
-        _announce(session, product, listing, previous, current, event, now)
+        # Both events go out; the owner gets one alert for one drop.
+        alert = event.alert and not (dropped and event.kind == "price.changed")
+        _announce(session, product, listing, previous, current, event, now, alert=alert)
     listing.last_price, listing.last_currency = current.price, current.currency
     listing.last_availability = current.availability
 
@@ -230,6 +243,8 @@ def _announce(
     current: Any,
     event: Any,
     now: datetime,
+    *,
+    alert: bool,
 ) -> None:
     payload = {
         "product_id": str(product.id),
@@ -245,7 +260,7 @@ def _announce(
         "new_availability": current.availability,
     }
     outbox.emit(session, event.kind, payload, listing.tenant_id)
-    if not event.alert:
+    if not alert:
         return
     session.add(
         PriceAlert(

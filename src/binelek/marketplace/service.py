@@ -312,7 +312,7 @@ async def pricing(session: AsyncSession, product_id: uuid.UUID | None) -> list[d
             if listing.last_price is not None
         ]
         position = pricing_position(product.my_price, product.currency, prices)
-        answer.append({"product_id": str(product.id), "product": product.name, **_as_json(position)})
+        answer.append({"product_id": str(product.id), "product": product.name, **_as_json(position.as_dict())})
     return answer
 
 
@@ -344,7 +344,7 @@ async def trends(session: AsyncSession, product_id: uuid.UUID | None, days: int)
         )
         for point in points
     ]
-    answer: dict[str, Any] = _as_json(compute_trends(observations, now=now))
+    answer: dict[str, Any] = _as_json(compute_trends(observations, now=now).as_dict())
     return answer
 
 
