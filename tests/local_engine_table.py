@@ -617,7 +617,9 @@ MARKETPLACE = [
     _track("start watching https://example.com/item/5 prices", "https://example.com/item/5"),
     _track("monitor the page https://beans.example.net/decaf", "https://beans.example.net/decaf"),
     _track("follow the price of https://example.org/shop/filter", "https://example.org/shop/filter"),
-    _track("track this competitor page https://rival.example.com/espresso", "https://rival.example.com/espresso"),
+    _track(
+        "track this competitor page https://rival.example.com/espresso", "https://rival.example.com/espresso"
+    ),
     _track("add https://rival.example.com/blend to tracking", "https://rival.example.com/blend"),
 ]
 TABLE.extend(MARKETPLACE)

@@ -43,6 +43,7 @@ from binelek.kit.settings import Settings
 from binelek.kit.state import AppState
 from binelek.kit.tokens import TokenDenyList, TokenService
 from binelek.kit.web import default_dist_dir, mount_web_app
+from binelek.marketplace.router import router as marketplace_router
 from binelek.notifications.router import router as notifications_router
 from binelek.ops.automation.router import router as ops_automation_router
 from binelek.ops.email_router import router as ops_email_router
@@ -50,7 +51,6 @@ from binelek.ops.router import router as ops_router
 from binelek.ops.schedule_router import router as ops_schedule_router
 from binelek.search.router import routers as search_routers
 from binelek.search.vectors import VectorStore
-from binelek.marketplace.router import router as marketplace_router
 from binelek.security.router import checkin_router as security_checkin_router
 from binelek.security.router import router as security_router
 

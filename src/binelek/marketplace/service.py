@@ -312,7 +312,8 @@ async def pricing(session: AsyncSession, product_id: uuid.UUID | None) -> list[d
             if listing.last_price is not None
         ]
         position = pricing_position(product.my_price, product.currency, prices)
-        answer.append({"product_id": str(product.id), "product": product.name, **_as_json(position.as_dict())})
+        described = _as_json(position.as_dict())
+        answer.append({"product_id": str(product.id), "product": product.name, **described})
     return answer
 
 
