@@ -297,3 +297,52 @@ async def test_a_listing_is_checked_its_price_stored_and_a_drop_alerted(
         await client.get(f"{BASE}/pricing", params={"product_id": product["id"]}, headers=owner.headers)
     ).json()
     assert Decimal(pricing[0]["my_price"]) == Decimal("21.50")
+
+
+async def test_a_page_that_needs_javascript_is_tracked_through_chromium(
+    client: Any, allow_private: None
+) -> None:
+    """The price exists only after the page's script runs: tracked with `render_js`, read by the
+    extractor from what Debian's chromium rendered, stored like any other price."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from binelek.marketplace.render import chromium_available
+
+    if not chromium_available():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    page = (
+        b"<!doctype html><html lang='en'><head><title>Moka pot 6 cups</title></head><body>"
+        b"<h1>Moka pot 6 cups</h1><div id='buy'></div><script>setTimeout(function () {"
+        b"document.getElementById('buy').innerHTML = \"<span class='price'>$34.90</span>"
+        b'<button>Add to cart</button>"; }, 300);</script></body></html>'
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else page
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain" if self.path == "/robots.txt" else "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/moka"
+    try:
+        owner = await register(client, "Script Shop Watchers")
+        plain = await client.post(f"{BASE}/products/preview", json={"url": url}, headers=owner.headers)
+        assert plain.json()["price"] is None and plain.json()["outcome"] == "extraction_failed"
+        body = {"name": "Moka pot", "listings": [{"url": url, "render_js": True}]}
+        product = (await client.post(f"{BASE}/products", json=body, headers=owner.headers)).json()
+        await client.post(f"{BASE}/products/{product['id']}/check", headers=owner.headers)
+        history = await _wait_checked(client, owner, product["id"], 1, timeout=60)
+    finally:
+        server.shutdown()
+    assert [check["outcome"] for check in history["checks"]] == ["ok"], history["checks"]
+    [point] = history["points"]
+    assert Decimal(point["price"]) == Decimal("34.90") and point["currency"] == "USD"
