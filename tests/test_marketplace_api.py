@@ -293,6 +293,10 @@ async def test_a_listing_is_checked_its_price_stored_and_a_drop_alerted(
         Decimal("17.49"),
         Decimal("-12.51"),
     ]
+    notes = (await client.get("/api/notifications", headers=owner.headers)).json()["items"]
+    assert any(
+        "dropped the price of Ethiopia Yirgacheffe 1 kg to USD 17.49 (-12.51%)" in n["title"] for n in notes
+    )
     pricing = (
         await client.get(f"{BASE}/pricing", params={"product_id": product["id"]}, headers=owner.headers)
     ).json()
@@ -346,3 +350,30 @@ async def test_a_page_that_needs_javascript_is_tracked_through_chromium(
     assert [check["outcome"] for check in history["checks"]] == ["ok"], history["checks"]
     [point] = history["points"]
     assert Decimal(point["price"]) == Decimal("34.90") and point["currency"] == "USD"
+
+
+async def test_digest_alerts_wait_for_the_daily_digest(
+    client: Any, shop: str, allow_private: None, state: Any
+) -> None:
+    from binelek.marketplace.alerts import send_digests
+
+    owner = await register(client, "Digest Co")
+    _Shop.price, _Shop.availability = "19.99", "InStock"
+    body = {"name": "Digest blend", "alert_mode": "digest", "listings": [{"url": f"{shop}/digest"}]}
+    product = (await client.post(f"{BASE}/products", json=body, headers=owner.headers)).json()
+    await client.post(f"{BASE}/products/{product['id']}/check", headers=owner.headers)
+    await _wait_checked(client, owner, product["id"], 1)
+    _Shop.price = "18.99"
+    await client.post(f"{BASE}/products/{product['id']}/check", headers=owner.headers)
+    await _wait_checked(client, owner, product["id"], 2)
+    before = (await client.get("/api/notifications", headers=owner.headers)).json()["items"]
+    assert not any(n["kind"] == "marketplace" for n in before)
+    assert await send_digests(state.db) >= 1
+    after = (await client.get("/api/notifications", headers=owner.headers)).json()["items"]
+    [digest] = [n for n in after if n["kind"] == "marketplace"]
+    assert (
+        digest["title"].startswith("Price watch: 1 change") and "Digest blend to USD 18.99" in digest["body"]
+    )
+    await send_digests(state.db)  # nothing of ours is left to send
+    again = (await client.get("/api/notifications", headers=owner.headers)).json()["items"]
+    assert len([n for n in again if n["kind"] == "marketplace"]) == 1

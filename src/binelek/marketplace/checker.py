@@ -227,10 +227,17 @@ async def _observe(
         )
         listing.last_stored_at = now
     dropped = any(event.kind == "price.dropped" for event in events)
+    raised = []
     for event in events:
         # Both events go out; the owner gets one alert for one drop.
         alert = event.alert and not (dropped and event.kind == "price.changed")
-        _announce(session, product, listing, previous, current, event, now, alert=alert)
+        row = _announce(session, product, listing, previous, current, event, now, alert=alert)
+        if row is not None:
+            raised.append(row)
+    if product.alert_mode == "immediate":
+        from binelek.marketplace.alerts import deliver_now
+
+        await deliver_now(session, product, listing, raised, now)
     listing.last_price, listing.last_currency = current.price, current.currency
     listing.last_availability = current.availability
 
@@ -245,7 +252,7 @@ def _announce(
     now: datetime,
     *,
     alert: bool,
-) -> None:
+) -> PriceAlert | None:
     payload = {
         "product_id": str(product.id),
         "product": product.name,
@@ -261,23 +268,23 @@ def _announce(
     }
     outbox.emit(session, event.kind, payload, listing.tenant_id)
     if not alert:
-        return
-    session.add(
-        PriceAlert(
-            tenant_id=listing.tenant_id,
-            product_id=product.id,
-            listing_id=listing.id,
-            kind=event.kind,
-            old_price=previous.price if previous else None,
-            new_price=current.price,
-            currency=current.currency,
-            change_pct=getattr(event, "change_pct", None),
-            old_availability=previous.availability if previous else None,
-            new_availability=current.availability,
-            delivery=product.alert_mode,
-            created_at=now,
-        )
+        return None
+    row = PriceAlert(
+        tenant_id=listing.tenant_id,
+        product_id=product.id,
+        listing_id=listing.id,
+        kind=event.kind,
+        old_price=previous.price if previous else None,
+        new_price=current.price,
+        currency=current.currency,
+        change_pct=getattr(event, "change_pct", None),
+        old_availability=previous.availability if previous else None,
+        new_availability=current.availability,
+        delivery=product.alert_mode,
+        created_at=now,
     )
+    session.add(row)
+    return row
 
 
 def host_of(url: str) -> str:

@@ -22,7 +22,9 @@ from binelek.kit.jobs import (
     get_queue,
     process_object,
 )
+from binelek.kit.outbox import EventMessage, subscribe
 from binelek.marketplace import checker
+from binelek.marketplace.alerts import ALERT_EVENT
 
 log = structlog.get_logger(__name__)
 CHECK_QUEUE = declare_queue(
@@ -86,3 +88,45 @@ async def schedule_checks(scheduled: datetime, _context: Any) -> None:
 
 
 declare_schedule(ScheduleSpec(name="marketplace-checks", cron="* * * * *", workflow=schedule_checks))
+
+
+@DBOS.step()
+async def digest_step() -> int:
+    from binelek.marketplace.alerts import send_digests
+
+    return await send_digests(process_object("db"))
+
+
+@DBOS.workflow()
+async def daily_digest(scheduled: datetime, _context: Any) -> None:
+    await digest_step()
+
+
+def _smtp_configured() -> bool:
+    from binelek.kit.mail import Mailer
+
+    try:
+        return Mailer(process_object("settings")).configured
+    except RuntimeError:
+        return False
+
+
+@subscribe(ALERT_EVENT, "marketplace.alert-email", active=_smtp_configured)
+async def email_alert(event: EventMessage) -> None:
+    from binelek.kit.mail import Mailer
+
+    settings = process_object("settings")
+    mailer = Mailer(settings)
+    if not mailer.configured:
+        return
+    payload = event.payload
+    link = f"{settings.public_url.rstrip('/')}{payload.get('link') or '/marketplace'}"
+    for recipient in payload.get("recipients") or []:
+        await mailer.send(
+            to=recipient,
+            subject=f"[Binelek price watch] {payload['title']}",
+            text=f"{payload['title']}\n\n{payload.get('body') or ''}\n\nOpen it: {link}\n",
+        )
+
+
+declare_schedule(ScheduleSpec(name="marketplace-digest", cron="0 8 * * *", workflow=daily_digest))
