@@ -377,3 +377,33 @@ async def test_digest_alerts_wait_for_the_daily_digest(
     await send_digests(state.db)  # nothing of ours is left to send
     again = (await client.get("/api/notifications", headers=owner.headers)).json()["items"]
     assert len([n for n in again if n["kind"] == "marketplace"]) == 1
+
+
+async def test_a_configured_model_explains_the_pricing_position(
+    client: Any, shop: str, allow_private: None
+) -> None:
+    from tests.fake_llm import FakeLLM, Script
+
+    owner = await register(client, "Explained Prices Co")
+    _Shop.price, _Shop.availability = "19.99", "InStock"
+    body = {"name": "Explained blend", "my_price": "24.99", "listings": [{"url": f"{shop}/explained"}]}
+    product = (await client.post(f"{BASE}/products", json=body, headers=owner.headers)).json()
+    await client.post(f"{BASE}/products/{product['id']}/check", headers=owner.headers)
+    await _wait_checked(client, owner, product["id"], 1)
+    local = (await client.get(f"{BASE}/pricing", params={"explain": True}, headers=owner.headers)).json()
+    assert local[0]["explanation"] is None and local[0]["recommendations"]  # no model: the rules speak
+    with FakeLLM("openai") as fake:
+        key = {"provider": "openai", "api_key": fake.api_key, "base_url": fake.base_url}
+        assert (await client.post("/api/llm/api-keys", json=key, headers=owner.headers)).status_code == 201
+        settings = {"default_provider": "openai", "default_model": fake.model}
+        assert (
+            await client.put("/api/llm/settings", json=settings, headers=owner.headers)
+        ).status_code == 200
+        fake.script = Script(tool="none", plain_reply="You are 25% above the only competitor.")
+        explained = (
+            await client.get(f"{BASE}/pricing", params={"explain": True}, headers=owner.headers)
+        ).json()
+        sent = str([r for r in fake.requests if r["method"] == "POST"][-1]["body"])
+    assert explained[0]["explanation"] == "You are 25% above the only competitor."
+    assert explained[0]["explained_by"] == "openai"
+    assert "24.99" in sent and "19.99" in sent  # the model saw the numbers, and only those

@@ -197,11 +197,22 @@ async def preview(body: PreviewIn, principal: Writer, state: State) -> PreviewOu
 
 @router.get("/pricing")
 async def pricing(
-    principal: Reader, session: TenantSession, product_id: uuid.UUID | None = None
+    principal: Reader,
+    session: TenantSession,
+    state: State,
+    product_id: uuid.UUID | None = None,
+    explain: bool = False,
 ) -> list[dict[str, Any]]:
     """Your price against each competitor: difference %, position, market price index, opportunities
-    and recommendations."""
-    return await service.pricing(session, product_id)
+    and recommendations. With `explain=true` and a model configured for Marketplace Intel, each
+    product also gets the model's plain-words `explanation`."""
+    positions = await service.pricing(session, product_id)
+    if explain and principal.can("ai:use"):
+        for position in positions:
+            written = await service.explain_pricing(state, session, principal, [position])
+            position["explanation"] = written[0].strip() if written else None
+            position["explained_by"] = written[1] if written else None
+    return positions
 
 
 @router.get("/trends")

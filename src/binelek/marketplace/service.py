@@ -364,3 +364,35 @@ def _as_json(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+EXPLAIN_SYSTEM = (
+    "You explain a small business's pricing position to its owner in at most three short sentences. "
+    "Use only the numbers given; never invent prices, competitors or percentages. Plain words, no "
+    "markdown."
+)
+
+
+async def explain_pricing(
+    state: Any, session: AsyncSession, principal: Principal, positions: list[dict[str, Any]]
+) -> tuple[str, str] | None:
+    """An LLM's plain-words reading of the positions, when the tenant has a remote model for
+    Marketplace Intel; None otherwise (the rules' recommendations stand on their own)."""
+    import json
+    from datetime import UTC
+
+    from binelek.ai import service as ai
+
+    if not positions:
+        return None
+    prompt = "Pricing positions (JSON):\n" + json.dumps(positions, default=str)[:6000]
+    return await ai.complete_json(
+        state,
+        session,
+        principal,
+        system=EXPLAIN_SYSTEM,
+        prompt=prompt,
+        module="marketplace-intel",
+        now=datetime.now(UTC),
+        timezone="UTC",
+    )

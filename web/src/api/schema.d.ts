@@ -1189,7 +1189,8 @@ export interface paths {
         /**
          * Pricing
          * @description Your price against each competitor: difference %, position, market price index, opportunities
-         *     and recommendations.
+         *     and recommendations. With `explain=true` and a model configured for Marketplace Intel, each
+         *     product also gets the model's plain-words `explanation`.
          */
         get: operations["pricing_api_modules_marketplace_intel_pricing_get"];
         put?: never;
@@ -15214,6 +15215,7 @@ export interface operations {
         parameters: {
             query?: {
                 product_id?: string | null;
+                explain?: boolean;
             };
             header?: never;
             path?: never;
