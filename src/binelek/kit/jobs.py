@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,6 +102,29 @@ def import_job_modules() -> None:
         importlib.import_module(module)
 
 
+def _keep_work_on_this_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """DBOS hands coroutines started by its own threads (schedules, queues) to the loop that
+    launched it while that loop is running, and otherwise to a loop of its own. Our steps use the
+    app's database pool, whose connections belong to the launching loop: run on DBOS's loop they
+    would share a connection across threads (a crash under asyncpg). So the launching loop is
+    always the target; DBOS's thread waits until it runs the work (always, in `binelek serve`; in
+    tests, at the next awaited step)."""
+    from dbos._dbos import _get_dbos_instance
+
+    background = _get_dbos_instance()._background_event_loop
+    original = background.target_loop
+    loop_thread = threading.get_ident()
+
+    def target_loop() -> asyncio.AbstractEventLoop | None:
+        if loop.is_closed():
+            return original()
+        if threading.get_ident() == loop_thread and not loop.is_running():
+            return original()  # waiting here for this very loop would never end
+        return loop
+
+    background.target_loop = target_loop  # type: ignore[method-assign]
+
+
 class JobEngine:
     """Owns the DBOS instance of this process (DBOS is a process-wide singleton)."""
 
@@ -126,6 +150,7 @@ class JobEngine:
         import_job_modules()
         DBOS(config=self._config())
         DBOS.launch()
+        _keep_work_on_this_loop(asyncio.get_running_loop())
         for spec in _registry.queues.values():
             limiter = (
                 {"limit": spec.limit_per_period[0], "period": spec.limit_per_period[1]}
