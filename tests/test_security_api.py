@@ -677,3 +677,25 @@ async def test_the_agent_sends_its_packages_once_then_their_digest(
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_a_scheduled_scan_is_created_then_queued_by_the_scheduler(client: Any, https_site: str) -> None:
+    from binelek.security import jobs
+
+    admin = await register(client, "Scheduled Co")
+    await _asset(client, admin, "url", https_site)
+    started = await jobs.start_scheduled(admin.tenant_id)
+    assert started is not None
+    scan_id, units = started
+    assert {unit["check"] for unit in units} >= {"web", "tls", "platform"}
+    queued = (await client.get(f"{BASE}/scans/{scan_id}", headers=admin.headers)).json()
+    assert queued["status"] == "queued" and queued["trigger"] == "schedule"
+    await jobs.enqueue_scan(uuid.UUID(admin.tenant_id), uuid.UUID(scan_id), units)
+    deadline = time.monotonic() + 45
+    while (scan := (await client.get(f"{BASE}/scans/{scan_id}", headers=admin.headers)).json())["status"] in (
+        "queued",
+        "running",
+    ):
+        assert time.monotonic() < deadline, scan
+        await asyncio.sleep(0.2)
+    assert scan["status"] == "succeeded" and scan["progress_done"] == scan["progress_total"]

@@ -142,12 +142,15 @@ async def due_tenants() -> list[str]:
 
 
 @DBOS.step()
-async def start_scheduled(tenant_id: str) -> str | None:
+async def start_scheduled(tenant_id: str) -> list[Any] | None:
+    """Create a tenant's scan; returns [scan id, units] for the workflow to queue (a step does not
+    start workflows)."""
     env = _env()
     try:
         async with env.db.session(tenant_id=uuid.UUID(tenant_id)) as session:
-            scan = await service.start_scan(session, None, ScanIn(), trigger="schedule")
-            return str(scan.id)
+            scan = await service.start_scan(session, None, ScanIn(), trigger="schedule", enqueue=False)
+            units = session.info["security_scan_units"][scan.id]
+            return [str(scan.id), units]
     except Exception as failure:  # e.g. a scan still running, nothing scannable: try next hour
         log.info("security_scheduled_scan_skipped", tenant_id=tenant_id, reason=str(failure))
         return None
@@ -156,7 +159,10 @@ async def start_scheduled(tenant_id: str) -> str | None:
 @DBOS.workflow()
 async def scheduled_scans(scheduled: datetime, _context: Any) -> None:
     for tenant_id in await due_tenants():
-        await start_scheduled(tenant_id)
+        started = await start_scheduled(tenant_id)
+        if started is not None:
+            scan_id, units = started
+            await enqueue_scan(uuid.UUID(tenant_id), uuid.UUID(scan_id), units)
 
 
 @DBOS.step()

@@ -228,8 +228,15 @@ async def asset_overview(
 
 
 async def start_scan(
-    session: AsyncSession, principal: Principal | None, data: ScanIn, *, trigger: str = "manual"
+    session: AsyncSession,
+    principal: Principal | None,
+    data: ScanIn,
+    *,
+    trigger: str = "manual",
+    enqueue: bool = True,
 ) -> SecurityScan:
+    """Create the scan; with `enqueue`, its workflow is queued after commit (the scheduler queues it
+    itself, from its workflow)."""
     scans = ScanRepository(session)
     running = await scans.active()
     if running is not None:
@@ -264,13 +271,15 @@ async def start_scan(
     )
     tenant_id, scan_id = scan.tenant_id, scan.id
     unit_dicts = [unit.as_dict() for unit in units]
+    session.info.setdefault("security_scan_units", {})[scan_id] = unit_dicts
 
-    async def enqueue() -> None:
+    async def queue_it() -> None:
         from binelek.security import jobs
 
         await jobs.enqueue_scan(tenant_id, scan_id, unit_dicts)
 
-    after_commit(session, enqueue)
+    if enqueue:
+        after_commit(session, queue_it)
     return scan
 
 
