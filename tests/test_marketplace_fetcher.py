@@ -149,16 +149,23 @@ class Site:
     def _respond(self, connection: socket.socket, path: str, arrived: float) -> None:
         hit = Hit(path, arrived)
         self._enter(hit)
+        left = False
         try:
             time.sleep(self.hold)
             code, headers, body = self._answer(path)
             lines = [f"HTTP/1.1 {code} {HTTPStatus(code).phrase}"]
             lines += [f"{name}: {value}" for name, value in headers.items()]
             lines.append(f"Content-Length: {len(body)}")
-            connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        finally:
+            # Counted out before the answer goes: once the client has it, it may start the next
+            # request before this thread runs again, and the overlap would be ours, not the client's.
             hit.left = time.time()
             self._leave()
+            left = True
+            connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        finally:
+            if not left:
+                hit.left = time.time()
+                self._leave()
 
     def _answer(self, path: str) -> Answer:
         route = self.routes.get(path)
