@@ -6,21 +6,14 @@ import structlog
 
 from binelek.kit.crypto import Encryptor
 from binelek.kit.jobs import process_object
-from binelek.kit.mail import Mailer
+from binelek.kit.mail import Mailer, smtp_configured
 from binelek.kit.outbox import EventMessage, subscribe
 from binelek.kit.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 
-def _smtp_configured() -> bool:
-    try:
-        return Mailer(process_object("settings")).configured
-    except RuntimeError:  # no process state: nothing could send
-        return False
-
-
-@subscribe("team.invitation_created", "identity.invitation-email", active=_smtp_configured)
+@subscribe("team.invitation_created", "identity.invitation-email", active=smtp_configured)
 async def send_invitation_email(event: EventMessage) -> None:
     settings: Settings = process_object("settings")
     mailer = Mailer(settings)

@@ -7,6 +7,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
+from typing import Any
 
 from binelek.kit.settings import Settings
 
@@ -55,3 +56,31 @@ class Mailer:
             if settings.smtp_username and settings.smtp_password:
                 smtp.login(settings.smtp_username, settings.smtp_password)
             smtp.send_message(message)
+
+
+def smtp_configured() -> bool:
+    """For outbox subscribers that only send mail (`subscribe(..., active=smtp_configured)`):
+    whether this process can send at all."""
+    from binelek.kit.jobs import process_object
+
+    try:
+        return Mailer(process_object("settings")).configured
+    except RuntimeError:  # no process state: nothing could send
+        return False
+
+
+async def mail_notice(settings: Settings, payload: dict[str, Any], *, tag: str, default_link: str) -> int:
+    """An alert-style outbox payload ({title, body, link, recipients}) as one e-mail per recipient;
+    returns how many were sent."""
+    mailer = Mailer(settings)
+    if not mailer.configured:
+        return 0
+    link = f"{settings.public_url.rstrip('/')}{payload.get('link') or default_link}"
+    recipients = payload.get("recipients") or []
+    for recipient in recipients:
+        await mailer.send(
+            to=recipient,
+            subject=f"[Binelek {tag}] {payload['title']}",
+            text=f"{payload['title']}\n\n{payload.get('body') or ''}\n\nOpen it: {link}\n",
+        )
+    return len(recipients)

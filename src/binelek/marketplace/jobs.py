@@ -22,6 +22,7 @@ from binelek.kit.jobs import (
     get_queue,
     process_object,
 )
+from binelek.kit.mail import mail_notice, smtp_configured
 from binelek.kit.outbox import EventMessage, subscribe
 from binelek.marketplace import checker
 from binelek.marketplace.alerts import ALERT_EVENT
@@ -102,31 +103,11 @@ async def daily_digest(scheduled: datetime, _context: Any) -> None:
     await digest_step()
 
 
-def _smtp_configured() -> bool:
-    from binelek.kit.mail import Mailer
-
-    try:
-        return Mailer(process_object("settings")).configured
-    except RuntimeError:
-        return False
-
-
-@subscribe(ALERT_EVENT, "marketplace.alert-email", active=_smtp_configured)
+@subscribe(ALERT_EVENT, "marketplace.alert-email", active=smtp_configured)
 async def email_alert(event: EventMessage) -> None:
-    from binelek.kit.mail import Mailer
-
-    settings = process_object("settings")
-    mailer = Mailer(settings)
-    if not mailer.configured:
-        return
-    payload = event.payload
-    link = f"{settings.public_url.rstrip('/')}{payload.get('link') or '/marketplace'}"
-    for recipient in payload.get("recipients") or []:
-        await mailer.send(
-            to=recipient,
-            subject=f"[Binelek price watch] {payload['title']}",
-            text=f"{payload['title']}\n\n{payload.get('body') or ''}\n\nOpen it: {link}\n",
-        )
+    await mail_notice(
+        process_object("settings"), event.payload, tag="price watch", default_link="/marketplace"
+    )
 
 
 declare_schedule(ScheduleSpec(name="marketplace-digest", cron="0 8 * * *", workflow=daily_digest))

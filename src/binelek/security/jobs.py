@@ -26,7 +26,7 @@ from binelek.kit.jobs import (
     get_queue,
     process_object,
 )
-from binelek.kit.mail import Mailer
+from binelek.kit.mail import mail_notice, smtp_configured
 from binelek.kit.outbox import EventMessage, subscribe
 from binelek.security import scanner, service
 from binelek.security.models import SecurityAsset, SecurityDevice, SecurityScan
@@ -198,27 +198,10 @@ async def alert_on_mfa_disabled(event: EventMessage) -> None:
         await service.on_mfa_disabled(session, event.payload, event.id)
 
 
-def _smtp_configured() -> bool:
-    try:
-        return Mailer(process_object("state").settings).configured
-    except RuntimeError:  # no process state: nothing could send
-        return False
-
-
-@subscribe("security.alert.raised", "security.alert-email", active=_smtp_configured)
+@subscribe("security.alert.raised", "security.alert-email", active=smtp_configured)
 async def email_alert(event: EventMessage) -> None:
-    state = process_object("state")
-    mailer = Mailer(state.settings)
-    if not mailer.configured:
-        return
     payload = event.payload
-    link = f"{state.settings.public_url.rstrip('/')}{payload.get('link') or '/security'}"
-    for recipient in payload.get("recipients") or []:
-        await mailer.send(
-            to=recipient,
-            subject=f"[Binelek security] {payload['title']}",
-            text=f"{payload['title']}\n\n{payload.get('body') or ''}\n\nOpen it: {link}\n",
-        )
+    await mail_notice(process_object("state").settings, payload, tag="security", default_link="/security")
     log.info(
         "security_alert_emailed",
         alert_id=payload.get("alert_id"),
