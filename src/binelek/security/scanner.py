@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from binelek.kit.db import Database, utcnow
 from binelek.kit.settings import Settings
@@ -282,10 +282,16 @@ async def run_unit(env: ScanEnv, tenant_id: uuid.UUID, scan_id: uuid.UUID, unit:
             await issues.record_findings(
                 session, outcome.findings, scan_id=scan_id, asset_of=asset_of, now=now
             )
-        scan = await session.get(SecurityScan, scan_id)
-        if scan is not None:
-            scan.progress_done = min(scan.progress_done + 1, scan.progress_total)
-            if error:
+        # Units of one scan finish side by side: the count moves in SQL so no increment is lost.
+        await session.execute(
+            update(SecurityScan)
+            .where(SecurityScan.tenant_id == tenant_id, SecurityScan.id == scan_id)
+            .values(progress_done=SecurityScan.progress_done + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if error:
+            scan = await session.get(SecurityScan, scan_id, with_for_update=True)
+            if scan is not None:
                 scan.errors = [*scan.errors, {"check": unit.check, "target": unit.target, "error": error}]
     return True
 
