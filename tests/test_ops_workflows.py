@@ -552,7 +552,7 @@ async def test_short_form_and_free_plan_limit(client):
     for number in range(4):
         await client.post(f"{BASE}/automations", json={**short, "name": f"W{number}"}, headers=owner.headers)
     sixth = await client.post(f"{BASE}/automations", json={**short, "name": "Sixth"}, headers=owner.headers)
-    assert_problem(sixth, 409, "PLAN_LIMIT_REACHED")
+    assert_problem(sixth, 402, "PLAN_LIMIT_REACHED")
 
 
 async def test_tenants_and_roles(client):

@@ -294,13 +294,14 @@ async def test_versions_keep_late_events_from_undoing_newer_ones(client, state):
     assert await state.vectors.count(tenant) == 1
 
 
-async def test_store_writes_never_overwrite_a_newer_version(state):
+async def test_store_writes_never_overwrite_a_newer_version(client, state):
     """What an older event that was already embedding when a newer one landed does to the store:
     its write keeps the newer points, and taking back its own leaves exactly the newer version."""
-    from binelek.search.vectors import VectorStore
+    from binelek.search.vectors import VectorIndex
 
-    store: VectorStore = state.vectors
-    tenant, entity = uuid.uuid4(), "record-1"
+    store: VectorIndex = state.vectors
+    # A real tenant: the database store's chunks belong to one (a foreign key).
+    tenant, entity = uuid.UUID((await register(client, company="Version Co")).tenant_id), "record-1"
     embed = service.embed
     newer_chunks = ["Count the pallets in the warehouse."]
     older_chunks = [f"Older window {n} about invoices." for n in range(6)]

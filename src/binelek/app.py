@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 from sqlalchemy import text
+from starlette.routing import Route
 
 from binelek import __version__
 from binelek.ai.remote import close_shared_clients
@@ -38,21 +39,28 @@ from binelek.kit.jobs import JobEngine, bind_process_state
 from binelek.kit.logging import configure_logging
 from binelek.kit.middleware import RequestContextMiddleware
 from binelek.kit.outbox import OutboxDispatcher
+from binelek.kit.pubsub import Broadcaster, RedisBroadcaster, process_broadcaster, use_broadcaster
 from binelek.kit.ratelimit import RateLimiter
 from binelek.kit.settings import Settings
 from binelek.kit.state import AppState
+from binelek.kit.streaming import EventStreamer, publisher_from_settings
 from binelek.kit.tokens import TokenDenyList, TokenService
 from binelek.kit.web import default_dist_dir, mount_web_app
 from binelek.marketplace.router import router as marketplace_router
+from binelek.mcp_server.http import PATH as MCP_PATH
+from binelek.mcp_server.http import McpEndpoint
 from binelek.notifications.router import router as notifications_router
 from binelek.ops.automation.router import router as ops_automation_router
 from binelek.ops.email_router import router as ops_email_router
 from binelek.ops.router import router as ops_router
 from binelek.ops.schedule_router import router as ops_schedule_router
+from binelek.plans.router import router as plans_router
 from binelek.search.router import routers as search_routers
-from binelek.search.vectors import VectorStore
+from binelek.search.vectors import open_vector_store
 from binelek.security.router import checkin_router as security_checkin_router
 from binelek.security.router import router as security_router
+from binelek.tenantdata.router import router as tenantdata_router
+from binelek.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger(__name__)
 
@@ -70,7 +78,11 @@ def build_state(settings: Settings) -> AppState:
         redis=redis,
     )
     state.principal_resolver = IdentityResolver(state)
-    state.vectors = VectorStore.from_settings(settings)
+    publisher = publisher_from_settings(settings)  # a bad EVENT_STREAM_URL fails here, at startup
+    state.event_stream = EventStreamer(publisher) if publisher is not None else None
+    # Live pushes (notifications) reach listeners in every process through Redis when there is one.
+    use_broadcaster(RedisBroadcaster(redis, settings.redis_prefix) if redis else Broadcaster())
+    state.vectors = open_vector_store(settings, state.db)
     return state
 
 
@@ -82,6 +94,8 @@ async def start_background(state: AppState) -> None:
         return
     state.jobs = JobEngine(state.settings, executor_id=state.settings.binelek_executor_id)
     await state.jobs.start()
+    if state.event_stream is not None:
+        state.event_stream.start()
     state.dispatcher = OutboxDispatcher(state.db, state.settings.outbox_poll_seconds)
     state.dispatcher.start()
 
@@ -90,8 +104,11 @@ async def stop_background(state: AppState) -> None:
     from binelek.security.presence import PresenceBuffer
 
     await PresenceBuffer.of(state).close()
+    await process_broadcaster().close()
     if state.dispatcher is not None:
         await state.dispatcher.stop()
+    if state.event_stream is not None:
+        await state.event_stream.stop()
     if state.jobs is not None:
         await state.jobs.stop()
     if state.vectors is not None:
@@ -103,6 +120,7 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
     configure_logging(settings.log_level, json=settings.log_json)
     app_state = state or build_state(settings)
     owns_background = state is None
+    mcp = McpEndpoint(app_state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,7 +133,9 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         gc.freeze()
         log.info("started", embedded=settings.embedded, version=__version__)
         try:
-            yield
+            # The MCP session manager (stateless) lives as long as the app.
+            async with mcp.running():
+                yield
         finally:
             if owns_background:
                 await stop_background(app_state)
@@ -170,9 +190,14 @@ def create_app(settings: Settings, *, state: AppState | None = None) -> FastAPI:
         ops_email_router,
         security_router,
         marketplace_router,
+        tenantdata_router,
+        webhooks_router,
+        plans_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     _add_operational_routes(app, app_state)
+    # MCP over streamable HTTP (binelek.mcp_server), before the web app's SPA fallback.
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False))
     mount_web_app(app, settings.web_dist_dir or default_dist_dir())
     return app
 
@@ -200,9 +225,10 @@ def _add_operational_routes(app: FastAPI, state: AppState) -> None:
             except Exception as exc:
                 checks["redis"] = f"error: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
-        )
+        body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "checks": checks}
+        if state.event_stream is not None:  # shown, never failing readiness: events wait for the broker
+            body["event_stream"] = await state.event_stream.status(state.db)
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

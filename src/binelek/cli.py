@@ -69,7 +69,7 @@ def serve(
         access_log=access_log,
         log_config=None,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -185,6 +185,58 @@ def rotate_keys() -> None:
         console.print("Set ENCRYPTION_KEY to the new list printed above on every process, then restart them.")
 
 
+tenant_app = typer.Typer(help="An organization's data: full export and deletion.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+
+
+@tenant_app.command("export")
+def tenant_export(
+    tenant: Annotated[str, typer.Argument(help="Organization id or exact name.")],
+    out: Annotated[Path, typer.Argument(help="ZIP file to write.")],
+) -> None:
+    """Write every table the organization owns (JSON, business data also CSV) to a ZIP; no secrets."""
+    from binelek.kit.errors import ProblemError
+    from binelek.tenantdata import commands
+
+    settings = _settings()
+    _migrate(settings)
+    try:
+        result = asyncio.run(commands.export(settings, tenant, out, console))
+    except ProblemError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"[green]Exported {sum(result.counts.values())} rows from {len(result.counts)} tables[/green] "
+        f"to {out} ({result.size_bytes} bytes)."
+    )
+
+
+@tenant_app.command("delete")
+def tenant_delete(
+    tenant: Annotated[str, typer.Argument(help="Organization id or exact name.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+) -> None:
+    """Delete the organization, all its data, files, vectors and cache, and the people who belong to
+    no other organization. Safe to run again after an interruption."""
+    from binelek.kit.errors import ProblemError
+    from binelek.tenantdata import commands
+
+    if not yes:
+        console.print("[red]Deleting an organization cannot be undone; add --yes to confirm.[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    _migrate(settings)
+    try:
+        name, report = asyncio.run(commands.delete(settings, tenant, console))
+    except ProblemError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"[green]Deleted {name}:[/green] {sum(report.rows.values())} rows, "
+        f"{report.users_deleted} people who belonged nowhere else."
+    )
+
+
 vulndb_app = typer.Typer(
     help="The offline vulnerability database (OSV entries, CISA KEV).", no_args_is_help=True
 )
@@ -244,6 +296,38 @@ def vulndb_import(
             console.print(f"  skipped {count}: {reason}")
 
 
+plan_app = typer.Typer(help="Plans: what each allows, and each organization's plan.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("list")
+def plan_list() -> None:
+    """Show the plans and every organization's plan."""
+    from binelek.plans.cli import list_plans
+
+    settings = _settings()
+    _migrate(settings)
+    asyncio.run(list_plans(settings, console))
+
+
+@plan_app.command("set")
+def plan_set(
+    organization: Annotated[str, typer.Argument(help="Organization slug (its name in kebab-case) or id.")],
+    plan: Annotated[str, typer.Argument(help="free, pro, business or enterprise.")],
+) -> None:
+    """Move an organization to another plan (audit-logged)."""
+    from binelek.kit.errors import ProblemError
+    from binelek.plans.cli import set_plan
+
+    settings = _settings()
+    _migrate(settings)
+    try:
+        asyncio.run(set_plan(settings, console, organization, plan))
+    except ProblemError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+
+
 @app.command()
 def openapi(
     output: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
@@ -260,3 +344,27 @@ def openapi(
         output.write_text(document)
     else:
         sys.stdout.write(document)
+
+
+@app.command()
+def mcp(
+    jobs: Annotated[
+        bool, typer.Option(help="Also run background jobs here (only when no serve/worker process does).")
+    ] = False,
+) -> None:
+    """Serve MCP (Model Context Protocol) on stdin/stdout for a desktop client; the tenant API key
+    comes from BINELEK_API_KEY. Over HTTP the same server is at /mcp of `binelek serve`."""
+    import os
+
+    from binelek.kit.logging import configure_logging
+    from binelek.mcp_server import stdio
+
+    api_key = os.environ.get("BINELEK_API_KEY", "").strip()
+    if not api_key:
+        console.print("[red]Set BINELEK_API_KEY to a tenant API key (bnk_…).[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    if not jobs:
+        settings.jobs_enabled = False
+    configure_logging(settings.log_level, json=settings.log_json)  # to stderr: stdout is the protocol
+    raise typer.Exit(asyncio.run(stdio.serve(settings, api_key)))

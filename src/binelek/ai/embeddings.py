@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
@@ -96,6 +97,11 @@ class _Layer:
     output_norm: tuple[Matrix, Matrix]
 
 
+# Remembered embeddings of short texts (about 1.5 KB each).
+RECENT_TEXTS = 4096
+RECENT_TEXT_CHARS = 300
+
+
 class Embedder:
     def __init__(self, directory: Path | None = None) -> None:
         directory = directory or model_dir()
@@ -109,6 +115,10 @@ class Embedder:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._lock = threading.Lock()  # the tokenizer's padding state is shared
+        # Short texts come back again and again (the assistant's questions and their masked forms,
+        # record titles on re-index): the model is deterministic, so a repeat costs a lookup.
+        self._recent: OrderedDict[str, Matrix] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @staticmethod
     def _load_layer(weights: dict[str, Matrix], index: int) -> _Layer:
@@ -138,13 +148,35 @@ class Embedder:
         """Unit-length embeddings, one row per text, in the order given."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        # Batch texts of similar length together: padding is wasted work.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         result = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        missing = self._from_recent(texts, result)
+        # Batch texts of similar length together: padding is wasted work.
+        order = sorted(missing, key=lambda i: len(texts[i]))
         for start in range(0, len(order), BATCH_SIZE):
             chunk = order[start : start + BATCH_SIZE]
             result[chunk] = self._embed_batch([texts[i] for i in chunk])
+        self._remember(texts, result, missing)
         return result
+
+    def _from_recent(self, texts: list[str], result: Matrix) -> list[int]:
+        missing = []
+        with self._recent_lock:
+            for index, text in enumerate(texts):
+                vector = self._recent.get(text) if len(text) <= RECENT_TEXT_CHARS else None
+                if vector is None:
+                    missing.append(index)
+                else:
+                    self._recent.move_to_end(text)
+                    result[index] = vector
+        return missing
+
+    def _remember(self, texts: list[str], result: Matrix, computed: list[int]) -> None:
+        with self._recent_lock:
+            for index in computed:
+                if len(texts[index]) <= RECENT_TEXT_CHARS:
+                    self._recent[texts[index]] = result[index].copy()
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
 
     def _embed_batch(self, texts: list[str]) -> Matrix:
         with self._lock:

@@ -6,6 +6,7 @@ It never writes a number of its own: every figure in its answers comes from a to
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -34,11 +35,14 @@ def local_model(*, now: datetime, timezone: str) -> FunctionModel:
     def decide(messages: list[ModelMessage], info: AgentInfo) -> ModelResponsePart:
         return next_part(messages, info, now=now, timezone=timezone)
 
+    # Understanding a request is CPU work (embeddings): a worker thread does it, so the event loop
+    # keeps answering every other request meanwhile (numpy and the tokenizer release the GIL).
     async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        return ModelResponse(parts=[decide(messages, info)], model_name=LOCAL_MODEL_NAME)
+        part = await asyncio.to_thread(decide, messages, info)
+        return ModelResponse(parts=[part], model_name=LOCAL_MODEL_NAME)
 
     async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str | DeltaToolCalls]:
-        part = decide(messages, info)
+        part = await asyncio.to_thread(decide, messages, info)
         if isinstance(part, ToolCallPart):
             yield {
                 0: DeltaToolCall(

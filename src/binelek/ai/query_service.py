@@ -51,6 +51,7 @@ from binelek.kit.errors import AiBudgetExceeded, AiProviderNotConfigured, AiQuer
 from binelek.kit.request_meta import RequestMeta
 from binelek.kit.state import AppState
 from binelek.kit.tools import ToolContext, tools_for
+from binelek.plans import service as plans
 
 log = structlog.get_logger(__name__)
 
@@ -129,6 +130,7 @@ async def prepare(
         history = await _history(session, conversation.id)
         candidates = await _candidates(state, session, settings, request, now=now, timezone=timezone)
         if request.query is not None:
+            await plans.require_room(session, principal.tenant_id, "ai_queries")
             if all(candidate.model is None for candidate in candidates):
                 raise _failed(candidates[0].provider, candidates[0].unusable or "not_configured")
             await _check_budget(session, settings, candidates[0].provider)

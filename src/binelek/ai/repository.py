@@ -130,6 +130,15 @@ class UsageRepository(TenantRepository[AiUsage]):
         tokens, cost = (await self.session.execute(statement)).one()
         return int(tokens), Decimal(cost)
 
+    async def answered_since(self, since: datetime) -> int:
+        """Model runs that produced an answer: one per question or command that was answered."""
+        statement = (
+            select(func.count())
+            .select_from(AiUsage)
+            .where(AiUsage.tenant_id == self.tenant_id, AiUsage.created_at >= since, AiUsage.outcome == "ok")
+        )
+        return int(await self.session.scalar(statement) or 0)
+
     async def rows_since(self, since: datetime) -> list[AiUsage]:
         statement = self.select().where(AiUsage.created_at >= since).order_by(AiUsage.created_at)
         return list((await self.session.execute(statement)).scalars())

@@ -205,6 +205,13 @@ async def delete_conversation(
     await conversations.delete(await conversations.owned(conversation_id, principal.actor_id))
 
 
+async def count_queries_since(session: AsyncSession, tenant_id: uuid.UUID, since: datetime) -> int:
+    """AI queries the plan counts: answered runs (the offline engine's too; failed attempts and
+    confirmations of proposed actions are free)."""
+    del tenant_id  # the session is the tenant's: the repository adds its predicate
+    return await UsageRepository(session).answered_since(since)
+
+
 async def complete_json(
     state: AppState,
     session: AsyncSession,

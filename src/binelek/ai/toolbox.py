@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from binelek.audit import service as audit
 from binelek.kit.errors import ProblemError
-from binelek.kit.tools import ToolContext, ToolResult, load_tools
+from binelek.kit.tools import Channel, ToolContext, ToolResult, load_tools
 
 log = structlog.get_logger(__name__)
 
@@ -35,9 +35,11 @@ async def call_tool(
     *,
     confirmed: bool = False,
     auto_run: bool = False,
+    channel: Channel = "agent",
 ) -> ToolCall:
     call_id = uuid.uuid4().hex[:12]
-    registered = load_tools().get(name)
+    # A tool kept out of the agent (`agent=False`) is unknown to it, even if a model names it.
+    registered = load_tools(channel).get(name)
     if registered is None or not registered.allowed_for(context.principal):
         audit.record_for(context.session, context.principal, "ai.tool_denied", context.meta, tool=name)
         return ToolCall(

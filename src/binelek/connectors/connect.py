@@ -38,6 +38,7 @@ from binelek.kit.db import Database, utcnow
 from binelek.kit.errors import ProblemError, ResourceNotFound, ValidationFailed
 from binelek.kit.request_meta import RequestMeta
 from binelek.kit.settings import Settings
+from binelek.plans import service as plans
 
 STATE_LIFETIME = timedelta(minutes=10)
 PROVIDER_TIMEOUT_SECONDS = 30.0
@@ -147,6 +148,8 @@ async def authorize(
         raise ConnectorNotConfigured(
             f"No OAuth app is configured for {spec.name}; an administrator sets CONNECTOR_CLIENTS."
         )
+    # Checked before the consent page too, so nobody authorizes an app that cannot be connected.
+    await plans.require_room(session, principal.tenant_id, "connectors")
     config = account_config(provider, extras)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64) if spec.pkce else None
@@ -295,6 +298,7 @@ async def _save_connection(
     meta: RequestMeta,
 ) -> tuple[Connection, SyncRun]:
     async with db.session(principal.tenant_id) as session:
+        await plans.require_room(session, principal.tenant_id, "connectors")
         connection = Connection(
             tenant_id=principal.tenant_id,
             type=adapter.spec.id,
@@ -345,6 +349,8 @@ async def connect_with_key(
     missing = [field for field in fields if not (given.get(field) or "").strip()]
     if missing:
         raise ValidationFailed(f"credentials need {', '.join(missing)}.", field="credentials")
+    async with db.session(principal.tenant_id) as session:  # before the key is tried at the provider
+        await plans.require_room(session, principal.tenant_id, "connectors")
     secret_field = fields[-1]
     config = account_config(provider, given) if provider == "shopify" else {}
     context = ConnectionContext(config=config, access_token=given[secret_field].strip())

@@ -29,6 +29,7 @@ from binelek.connectors.schemas import (
 from binelek.kit.auth import Principal, TenantSession, require
 from binelek.kit.db import after_commit
 from binelek.kit.errors import PROBLEM_MEDIA_TYPE, Problem, ProblemError
+from binelek.kit.jobs import can_enqueue
 from binelek.kit.pagination import Page, Paging, page_of
 from binelek.kit.request_meta import RequestMeta, request_meta
 from binelek.kit.state import AppState, get_state
@@ -69,8 +70,7 @@ async def upload_file(
     ] = None,
 ) -> FileImportAccepted:
     """Queue a file of business records for import; poll its status with the returned id."""
-    if state.jobs is None or not state.jobs.running:
-        raise JobsUnavailable("Background jobs are not running in this process.")
+    _require_jobs(state)
     record = await service.start_file_import(
         session, principal, state.settings.binelek_data_dir, file, entity, mapping, meta
     )
@@ -145,7 +145,8 @@ async def list_connectors(
 
 
 def _require_jobs(state: AppState) -> None:
-    if state.jobs is None or not state.jobs.running:
+    # An API-only process (JOBS_ENABLED=false) enqueues for the workers; one whose engine failed can't.
+    if not can_enqueue(state.jobs, state.settings):
         raise JobsUnavailable("Background jobs are not running in this process.")
 
 
@@ -261,7 +262,7 @@ async def receive_webhook(
     )
     if outcome.challenge is not None:
         return PlainTextResponse(outcome.challenge, status_code=200)
-    if outcome.run is not None and state.jobs is not None and state.jobs.running:
+    if outcome.run is not None and can_enqueue(state.jobs, state.settings):
         await jobs.enqueue_sync(outcome.run.tenant_id, outcome.run.connection_id, outcome.run.run_id)
     return WebhookAccepted(accepted=outcome.accepted, duplicates=outcome.duplicates)
 

@@ -3,8 +3,8 @@ receiving the providers' webhooks.
 
 At most one run per connection waits in the queue: a new request joins the waiting run (the union
 of their streams) instead of queueing another. Runs of one connection never overlap (the job queue
-is partitioned by connection). Scheduled syncs follow the tenant's plan: free every 24 h, paid
-plans every hour.
+is partitioned by connection). Scheduled syncs follow the tenant's plan (plans.catalogue: free
+daily, pro hourly, business every 15 minutes, enterprise every 10).
 """
 
 from __future__ import annotations
@@ -30,9 +30,8 @@ from binelek.kit.db import Database, utcnow
 from binelek.kit.errors import Conflict, ProblemError, ResourceNotFound
 from binelek.kit.pagination import PageParams
 from binelek.kit.settings import Settings
+from binelek.plans import service as plans
 
-SYNC_INTERVALS = {"free": timedelta(hours=24)}
-PAID_INTERVAL = timedelta(hours=1)
 WEBHOOK_EVENTS = table_of(WebhookEvent)
 
 
@@ -41,7 +40,7 @@ class WebhookSignatureInvalid(ProblemError):
 
 
 def sync_interval(plan: str) -> timedelta:
-    return SYNC_INTERVALS.get(plan, PAID_INTERVAL)
+    return plans.sync_interval(plan)
 
 
 async def request_sync(
@@ -108,7 +107,7 @@ async def queue_due_syncs(db: Database) -> list[DueSync]:
                         Connection.type != FILE_CONNECTION_TYPE,
                         or_(
                             Connection.last_synced_at.is_(None),
-                            Connection.last_synced_at < now - PAID_INTERVAL,
+                            Connection.last_synced_at < now - plans.shortest_sync_interval(),
                         ),
                     )
                 )
@@ -116,10 +115,10 @@ async def queue_due_syncs(db: Database) -> list[DueSync]:
             .scalars()
             .all()
         )
-        plans = await tenant_plans(session, {connection.tenant_id for connection in connections})
+        tenant_plan = await tenant_plans(session, {connection.tenant_id for connection in connections})
     due: list[DueSync] = []
     for connection in connections:
-        interval = sync_interval(plans.get(connection.tenant_id, "free"))
+        interval = sync_interval(tenant_plan.get(connection.tenant_id, "free"))
         if connection.last_synced_at is not None and connection.last_synced_at > now - interval:
             continue
         async with db.session(connection.tenant_id) as session:

@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 from fastapi import UploadFile
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from binelek.audit import service as audit
@@ -767,6 +767,21 @@ def catalogue(settings: Settings) -> list[CatalogueItem]:
         )
         items.append(CatalogueItem(spec, available, configured or bool(key_fields), key_fields, account))
     return items
+
+
+async def count_connections(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """Connections to providers that count against the plan: file imports are not connectors, and a
+    disconnected connection holds no slot."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Connection)
+        .where(
+            Connection.tenant_id == tenant_id,
+            Connection.type != repository.FILE_CONNECTION_TYPE,
+            Connection.status != "disconnected",
+        )
+    )
+    return int(count or 0)
 
 
 async def list_connections(session: AsyncSession, tenant_id: uuid.UUID) -> list[ConnectionSummary]:

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.identity.models import (
@@ -170,3 +170,25 @@ class ApiKeyRepository(TenantRepository[ApiKey]):
 async def tenant_plans(session: AsyncSession, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     rows = await session.execute(select(Tenant.id, Tenant.plan).where(Tenant.id.in_(tenant_ids)))
     return {tenant_id: plan for tenant_id, plan in rows}
+
+
+async def seat_counts(session: AsyncSession, tenant_id: uuid.UUID, now: datetime) -> tuple[int, int]:
+    """(members, pending invitations) of a tenant: what its seats hold."""
+    members = await session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.tenant_id == tenant_id)
+    )
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(
+            Invitation.tenant_id == tenant_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    return int(members or 0), int(pending or 0)
+
+
+async def all_tenants(session: AsyncSession) -> list[Tenant]:
+    return list((await session.execute(select(Tenant).order_by(Tenant.created_at))).scalars())

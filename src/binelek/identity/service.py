@@ -63,6 +63,7 @@ from binelek.kit.errors import (
 from binelek.kit.pagination import PageParams, paginate_rows
 from binelek.kit.request_meta import RequestMeta
 from binelek.kit.state import AppState
+from binelek.plans import service as plans
 
 log = structlog.get_logger(__name__)
 
@@ -222,6 +223,11 @@ def _consume_backup_code(user: User, code: str) -> bool:
     remaining.remove(digest)
     user.mfa_backup_code_hashes = {"codes": remaining}
     return True
+
+
+def second_factor_valid(state: AppState, user: User, code: str) -> bool:
+    """A current TOTP code or an unused backup code (consumed), for re-confirming a grave action."""
+    return _verify_totp(state, user, code) or _consume_backup_code(user, code)
 
 
 async def refresh(
@@ -466,6 +472,7 @@ async def invite(
     existing = await repo.user_by_email(session, data.email)
     if existing is not None and await repo.MembershipRepository(session).of_user(existing.id) is not None:
         raise Conflict("This person is already a member.", code="ALREADY_MEMBER")
+    await plans.require_room(session, principal.tenant_id, "seats")  # a pending invitation holds a seat
     token = crypto.new_token()
     invitation = repo.InvitationRepository(session).add(
         Invitation(
@@ -571,6 +578,10 @@ async def accept_invitation(
             raise InvalidCredentials("Sign in as the invited person to accept the invitation.")
     already = await repo.membership_of(session, tenant.id, user.id)
     if already is None:
+        # Members only: this invitation already holds its seat, but a plan lowered since it was sent
+        # may have no room left for another member.
+        members, _ = await repo.seat_counts(session, tenant.id, utcnow())
+        await plans.require_room(session, tenant.id, "seats", used=members)
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=invitation.role))
         AccessDirectory.of(state).invalidate_user_after_commit(session, user.id)
     invitation.accepted_at = utcnow()
@@ -701,6 +712,43 @@ async def create_user(
 async def tenant_plans(session: AsyncSession, tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Each tenant's plan (free, pro, business, enterprise), for jobs that pace work by plan."""
     return await repo.tenant_plans(session, tenant_ids) if tenant_ids else {}
+
+
+async def seat_usage(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[int, int]:
+    """(members, pending invitations): what the plan's seats hold."""
+    return await repo.seat_counts(session, tenant_id, utcnow())
+
+
+def tenant_slug(name: str) -> str:
+    """The name as the operator types it on the command line: "Northwind Coffee" → northwind-coffee."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
+async def tenant_directory(session: AsyncSession) -> list[Tenant]:
+    """Every tenant of the install (operator tools only)."""
+    return await repo.all_tenants(session)
+
+
+async def tenant_by_ref(session: AsyncSession, ref: str) -> Tenant | None:
+    """The tenant with this id, or the one whose name has this slug (a Conflict when several do)."""
+    try:
+        tenant_id = uuid.UUID(ref)
+    except ValueError:
+        matches = [t for t in await repo.all_tenants(session) if tenant_slug(t.name) == ref.strip().lower()]
+        if len(matches) > 1:
+            raise Conflict(
+                f"{len(matches)} organizations are called {ref!r}; use an id: "
+                + ", ".join(str(t.id) for t in matches)
+            ) from None
+        return matches[0] if matches else None
+    return await session.get(Tenant, tenant_id)
+
+
+async def set_tenant_plan(session: AsyncSession, tenant_id: uuid.UUID, plan: str) -> None:
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise ResourceNotFound("No such organization.", code="TENANT_NOT_FOUND")
+    tenant.plan = plan
 
 
 # --- facts for the security scanner -----------------------------------------------------------

@@ -25,8 +25,9 @@ MODULE_SCOPES = {
     "marketplace": "marketplace-intel",
 }
 # Scopes only an admin may change; members and viewers may at most read them.
-ADMIN_SCOPES = {"team", "api_keys", "connectors", "ai_keys", "org", "audit"}
-ADMIN_ONLY_READ = {"api_keys", "audit", "ai_keys"}
+ADMIN_SCOPES = {"team", "api_keys", "connectors", "ai_keys", "org", "audit", "webhooks"}
+# Webhook endpoints carry signing secrets and see every event: only admins even read them.
+ADMIN_ONLY_READ = {"api_keys", "audit", "ai_keys", "webhooks"}
 ROLE_RANK = {"viewer": 0, "member": 1, "admin": 2}
 
 

@@ -71,6 +71,18 @@ class JsonCache:
             else:
                 self._local[full_key] = (time.monotonic() + self._tombstone_ttl, _TOMBSTONE_ENTRY)
 
+    async def invalidate_matching(self, fragment: str) -> int:
+        """Drop every entry whose key contains `fragment` (a deleted tenant's id); answers how many.
+        No tombstones: nothing may legitimately write these keys again."""
+        if self._redis is not None:
+            match = f"{self._prefix}*{fragment}*"
+            keys = [key async for key in self._redis.scan_iter(match=match, count=500)]
+            return int(await self._redis.delete(*keys)) if keys else 0
+        doomed = [key for key in self._local if fragment in key]
+        for key in doomed:
+            del self._local[key]
+        return len(doomed)
+
     def _prune(self) -> None:
         now = time.monotonic()
         for key in [key for key, (expiry, _) in self._local.items() if expiry <= now]:

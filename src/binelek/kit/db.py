@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, TypeDecorator, Uuid, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -28,6 +28,8 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+
+from binelek.kit import rls
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -124,6 +126,15 @@ def _tenant_criteria(tenant_id: uuid.UUID) -> Any:
         include_aliases=True,
         track_closure_variables=False,
     )
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_transaction_to_tenant(session: Session, _transaction: Any, connection: Connection) -> None:
+    """PostgreSQL row-level security (kit/rls.py): a tenant session's every transaction runs with
+    app.tenant_id set, transaction-local, so a pooled connection never carries it further."""
+    tenant_id = session.info.get(TENANT_KEY)
+    if tenant_id is not None and connection.dialect.name == "postgresql":
+        rls.set_tenant(connection, tenant_id)
 
 
 @event.listens_for(Session, "before_flush")

@@ -6,11 +6,16 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
+from asyncpg.exceptions import InterfaceError as AsyncpgInterfaceError
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel, ConfigDict
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -34,6 +39,9 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
     cause: str | None = None  # a stable sub-code where one code covers several causes (AI_QUERY_FAILED)
 
+    # RFC 9457 extension members (e.g. PLAN_LIMIT_REACHED's limit and usage) are part of the body.
+    model_config = ConfigDict(extra="allow")
+
 
 class ProblemError(Exception):
     """Raise anywhere to answer with a problem+json response."""
@@ -50,10 +58,12 @@ class ProblemError(Exception):
         headers: dict[str, str] | None = None,
         errors: list[dict[str, Any]] | None = None,
         cause: str | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.cause = cause
+        self.extensions = extensions
         if status is not None:
             self.status = status
         if code is not None:
@@ -192,13 +202,21 @@ _CODE_BY_STATUS = {
 
 def problem_body(problem: ProblemError) -> dict[str, Any]:
     """A problem as a JSON-ready dict, for channels other than an HTTP response (e.g. an SSE event)."""
-    return _problem_dict(problem.status, problem.code, problem.detail, problem.errors, problem.cause)
+    return _problem_dict(
+        problem.status, problem.code, problem.detail, problem.errors, problem.cause, problem.extensions
+    )
 
 
 def _problem_dict(
-    status: int, code: str, detail: str, errors: list[dict[str, Any]] | None, cause: str | None
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None,
+    cause: str | None,
+    extensions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
+        **(extensions or {}),  # first: an extension never overrides a standard member
         "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -220,8 +238,9 @@ def problem_response(
     headers: dict[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
     cause: str | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body = _problem_dict(status, code, detail, errors, cause)
+    body = _problem_dict(status, code, detail, errors, cause, extensions)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -240,7 +259,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(
-            exc.status, exc.code, exc.detail, headers=exc.headers, errors=exc.errors, cause=exc.cause
+            exc.status,
+            exc.code,
+            exc.detail,
+            headers=exc.headers,
+            errors=exc.errors,
+            cause=exc.cause,
+            extensions=exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -265,7 +290,66 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity_error", error=type(exc.orig).__name__)
         return problem_response(409, "CONFLICT", "The change conflicts with existing data.")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency_unavailable", error=type(exc).__name__)
+        return unavailable_response()
+
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, _unavailable)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
+        # "the database system is shutting down / starting up" reaches us as a bare DBAPIError
+        if exc.connection_invalidated or dependency_unavailable(exc):
+            log.warning("dependency_unavailable", error=type(exc).__name__)
+            return unavailable_response()
         log.exception("unhandled_error", error=type(exc).__name__)
         return problem_response(500, "INTERNAL_ERROR", "An unexpected error occurred.")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        if dependency_unavailable(exc):  # wrapped by a library on the way up
+            log.warning("dependency_unavailable", error=type(exc).__name__)
+            return unavailable_response()
+        log.exception("unhandled_error", error=type(exc).__name__)
+        return problem_response(500, "INTERNAL_ERROR", "An unexpected error occurred.")
+
+
+# PostgreSQL or Redis out of reach (restarting, failing over, network): the request may well succeed
+# in a moment, so it is a 503 with Retry-After, not a 500. OperationalError and InterfaceError are
+# what SQLAlchemy raises for a refused or dropped connection (and for PostgreSQL shutting down or
+# starting up); the pool's TimeoutError when every connection is stuck; ConnectionError (OSError)
+# when asyncpg's connect is refused before SQLAlchemy can wrap it; asyncpg's own connection and
+# shutdown errors when SQLAlchemy wraps them in a bare DBAPIError.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    PostgresConnectionError,  # SQLSTATE class 08
+    OperatorInterventionError,  # 57P0x: admin/crash shutdown, cannot connect now
+    AsyncpgInterfaceError,  # e.g. the connection was closed under a query
+)
+UNAVAILABLE_RETRY_AFTER = "5"
+
+
+def dependency_unavailable(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UNAVAILABLE_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def unavailable_response() -> JSONResponse:
+    return problem_response(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "A service this request needs is briefly unavailable; try again shortly.",
+        headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
+    )

@@ -17,11 +17,21 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from dbos import DBOS, DBOSConfig, Queue, ScheduleInput
+from dbos import (
+    DBOS,
+    DBOSClient,
+    DBOSConfig,
+    EnqueueOptions,
+    Queue,
+    ScheduleInput,
+    WorkflowHandleAsync,
+)
 
 from binelek.kit.settings import Settings
 
 log = structlog.get_logger(__name__)
+APP_NAME = "binelek"
+APP_VERSION = "binelek-1"  # workers dequeue only work enqueued for their application version
 
 # Modules whose import registers workflows, queues and schedules.
 JOB_MODULES = (
@@ -36,6 +46,9 @@ JOB_MODULES = (
     "binelek.ops.automation.triggers",
     "binelek.security.jobs",
     "binelek.marketplace.jobs",
+    "binelek.tenantdata.jobs",
+    "binelek.notifications.jobs",
+    "binelek.webhooks.jobs",
 )
 
 
@@ -90,11 +103,64 @@ def declare_schedule(spec: ScheduleSpec) -> ScheduleSpec:
     return spec
 
 
-def get_queue(name: str) -> Queue:
-    try:
-        return _registry.registered[name]
-    except KeyError:
-        raise RuntimeError(f"queue {name!r} is not registered; is the job engine running?") from None
+def get_queue(name: str) -> Queue | ClientQueue:
+    """The queue to enqueue on: DBOS's own in a process that runs jobs; in one that does not (an
+    API-only `serve` with JOBS_ENABLED=false), the same queue reached through a DBOS client, so the
+    work lands in the shared queue tables and a worker runs it."""
+    queue = _registry.registered.get(name)
+    if queue is not None:
+        return queue
+    settings = _process_state.get("settings")
+    if name in _registry.queues and settings is not None and not settings.jobs_enabled:
+        return ClientQueue(name, _enqueue_client(settings))
+    raise RuntimeError(f"queue {name!r} is not registered; is the job engine running?")
+
+
+def can_enqueue(engine: JobEngine | None, settings: Settings) -> bool:
+    """Whether this process can hand work to the job engine (its own, or the workers' through a client)."""
+    return not settings.jobs_enabled or (engine is not None and engine.running)
+
+
+@dataclass
+class ClientQueue:
+    """Enqueues like `Queue.enqueue_async`, honouring an enclosing SetWorkflowID / SetEnqueueOptions."""
+
+    name: str
+    client: DBOSClient
+
+    async def enqueue_async(self, workflow: Callable[..., Any], *args: Any) -> str:
+        from dbos._context import _workflow_start_options_var
+        from dbos._registrations import get_dbos_func_name
+
+        block = _workflow_start_options_var.get()
+        options: EnqueueOptions = {
+            "queue_name": self.name,
+            "workflow_name": get_dbos_func_name(workflow),
+            "app_version": APP_VERSION,
+            "application_name": APP_NAME,
+        }
+        if block.assigned_id is not None:
+            options["workflow_id"] = block.assigned_id.workflow_id
+        if block.queue_partition_key is not None:
+            options["queue_partition_key"] = block.queue_partition_key
+        if block.deduplication_id is not None:
+            options["deduplication_id"] = block.deduplication_id
+        handle: WorkflowHandleAsync[Any] = await self.client.enqueue_async(options, *args)
+        return handle.get_workflow_id()
+
+
+_clients: dict[str, DBOSClient] = {}
+
+
+def _enqueue_client(settings: Settings) -> DBOSClient:
+    url = settings.jobs_database_url
+    if url not in _clients:
+        # lazy: connects on first use; no retry loop: with the database down a request fails at once
+        # (a 503) instead of waiting for it to come back.
+        _clients[url] = DBOSClient(
+            system_database_url=url, application_name=APP_NAME, lazy=True, retry_connection_errors=False
+        )
+    return _clients[url]
 
 
 def import_job_modules() -> None:
@@ -135,10 +201,10 @@ class JobEngine:
 
     def _config(self) -> DBOSConfig:
         config: DBOSConfig = {
-            "name": "binelek",
+            "name": APP_NAME,
             "system_database_url": self.settings.jobs_database_url,
             "log_level": "WARNING",
-            "application_version": "binelek-1",
+            "application_version": APP_VERSION,
             "notification_listener_polling_interval_sec": 0.2,
             "scheduler_polling_interval_sec": 5.0,
         }

@@ -15,5 +15,7 @@ from binelek.notifications import models as _notifications  # noqa: F401
 from binelek.ops import models as _ops  # noqa: F401
 from binelek.search import models as _search  # noqa: F401
 from binelek.security import models as _security  # noqa: F401
+from binelek.tenantdata import models as _tenantdata  # noqa: F401
+from binelek.webhooks import models as _webhooks  # noqa: F401
 
 metadata = Base.metadata

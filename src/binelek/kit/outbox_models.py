@@ -27,3 +27,21 @@ class Event(TenantMixin, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConsumerBacklog(Base):
+    """Events a batch consumer has yet to take: its call failed when they were dispatched (an event
+    broker down). They are retried for that consumer alone, so its outage holds back neither the
+    other consumers nor the per-event workflows, and nothing is lost while it lasts."""
+
+    __tablename__ = "event_consumer_backlog"
+    # The cascade from a deleted event (its tenant deleted) looks rows up by event id.
+    __table_args__ = (Index("ix_event_consumer_backlog_event_id", "event_id"),)
+
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("events.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,11 +12,11 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRETS_FILE = "secrets.json"
 
@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     invitation_days: int = 7
     audit_retention_days: int = 90
     public_url: str = "http://127.0.0.1:8000"
+    # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's list: addresses, CIDRs or "*").
+    # Behind nginx in docker-compose.yml: "*" on the private network.
+    forwarded_allow_ips: str = "127.0.0.1"
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_auth: str = "10/minute"
     rate_limit_api: str = "300/minute"
@@ -65,14 +68,27 @@ class Settings(BaseSettings):
     binelek_executor_id: str = "local"
     jobs_enabled: bool = True
     outbox_poll_seconds: float = 1.0
+    # Event streaming (kit/streaming.py): every outbox event is also published to this broker,
+    # nats://… (JetStream) or redis://… / rediss://… (Redis Streams). A secret: it may carry a password.
+    event_stream_url: SecretStr | None = None
+    event_stream_name: str = "BINELEK"  # NATS: the stream, created if missing
+    event_stream_subject_prefix: str = "binelek"  # NATS: subjects <prefix>.<tenant id>.<event type>
+    event_stream_key_prefix: str | None = None  # Redis: stream key <prefix>events (unset: REDIS_PREFIX)
+    event_stream_maxlen: int = Field(default=1_000_000, ge=1_000, description="Redis: approximate trim.")
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "Binelek <no-reply@localhost>"
-    # Vector store: unset = Qdrant's local mode in $BINELEK_DATA_DIR/qdrant (one process per directory).
+    # Vector store (search/vectors.py open_vector_store): "qdrant" = the server at QDRANT_URL,
+    # "database" = chunks in the application database (any number of processes, exact search),
+    # "local" = Qdrant's local mode in $BINELEK_DATA_DIR/qdrant (one process per directory). Unset:
+    # qdrant if QDRANT_URL is set, else database if DATABASE_URL is set, else local.
+    vector_store: Literal["qdrant", "database", "local"] | None = None
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
+    # The database store keeps each searched tenant's matrix in memory, least recently used first out.
+    vector_cache_mb: int = Field(default=256, ge=1)
     # Connectors. OAuth apps, install-wide, as JSON: {"shopify": {"client_id": "…", "client_secret": "…",
     # "webhook_secret": "…"}, …}; a provider without an entry can only be connected with a key.
     connector_clients: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -95,12 +111,24 @@ class Settings(BaseSettings):
     # Marketplace Intel fetches competitors' public pages; private, loopback and link-local targets are
     # refused unless this is set (development and tests).
     binelek_allow_private_targets: bool = False
+    # Outgoing webhooks: seconds to wait before each attempt of a message (the first is usually 0),
+    # comma-separated; the default spreads eight attempts over about 24 hours.
+    webhook_retry_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     # Volume of the demo business's generated history (`seed-demo`): 1.0 is about 20k orders.
     demo_scale: float = Field(
         default=1.0, gt=0, validation_alias=AliasChoices("demo_scale", "binelek_demo_scale")
     )
 
-    @field_validator("cors_origins", "automation_http_allowlist", "security_dns_nameservers", mode="before")
+    @field_validator(
+        "cors_origins",
+        "automation_http_allowlist",
+        "security_dns_nameservers",
+        "webhook_retry_seconds",
+        mode="before",
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.startswith("["):

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from binelek.kit.auth import PrincipalResolver
     from binelek.kit.jobs import JobEngine
     from binelek.kit.outbox import OutboxDispatcher
-    from binelek.search.vectors import VectorStore
+    from binelek.kit.streaming import EventStreamer
+    from binelek.search.vectors import VectorIndex
 
 
 @dataclass
@@ -34,8 +35,9 @@ class AppState:
     redis: Redis | None = None
     jobs: JobEngine | None = None
     dispatcher: OutboxDispatcher | None = None
+    event_stream: EventStreamer | None = None  # EVENT_STREAM_URL's broker, fed by the dispatcher
     principal_resolver: PrincipalResolver | None = None
-    vectors: VectorStore | None = None  # the search domain's Qdrant store, opened on first use
+    vectors: VectorIndex | None = None  # the search domain's vector store (Qdrant or the database)
     extras: dict[str, Any] = field(default_factory=dict)
 
 

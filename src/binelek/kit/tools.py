@@ -31,7 +31,8 @@ import importlib
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, get_type_hints
+from functools import cache
+from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +51,13 @@ TOOL_MODULES = (
     "binelek.ops.automation.tools",
     "binelek.security.tools",
     "binelek.marketplace.tools",
+    "binelek.connectors.tools",
 )
+# Who is offered a tool: "agent" is the in-app command agent (and its offline engine, which must
+# understand every tool it is offered: >= 15 cases each in tests/local_engine_table.py); "mcp" is the
+# MCP server (binelek.mcp_server), which offers every tool. `@tool(..., agent=False)` keeps a tool
+# out of the in-app agent: it is offered and callable over MCP only.
+Channel = Literal["agent", "mcp"]
 
 
 class Source(BaseModel):
@@ -89,9 +96,11 @@ class Tool:
     handler: Handler
     # Phrasings a user might type for this tool: the offline engine learns its intents from them.
     examples: tuple[str, ...] = ()
+    # False: offered over MCP only, never to the in-app agent (see `Channel`).
+    agent: bool = True
 
     def json_schema(self) -> dict[str, Any]:
-        return self.args_model.model_json_schema()
+        return _schema_of(self.args_model)
 
     def allowed_for(self, principal: Principal) -> bool:
         scope = self.permission.partition(":")[0]
@@ -101,6 +110,13 @@ class Tool:
 _registry: dict[str, Tool] = {}
 
 
+@cache
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """Built once per model: every agent turn offers the tools' schemas again. Callers must not
+    change what they get."""
+    return model.model_json_schema()
+
+
 def tool(
     name: str,
     description: str,
@@ -108,6 +124,7 @@ def tool(
     permission: str,
     writes: bool = False,
     examples: tuple[str, ...] = (),
+    agent: bool = True,
 ) -> Callable[[Handler], Handler]:
     """Register `handler(context, args)`; the type of `args` is the arguments' pydantic model."""
 
@@ -118,18 +135,19 @@ def tool(
             raise TypeError(f"tool {name}: the second parameter must be typed with a pydantic model")
         if name in _registry and _registry[name].handler is not handler:
             raise ValueError(f"tool {name!r} is registered twice")
-        _registry[name] = Tool(name, description, args_model, permission, writes, handler, examples)
+        _registry[name] = Tool(name, description, args_model, permission, writes, handler, examples, agent)
         return handler
 
     return register
 
 
-def load_tools() -> dict[str, Tool]:
+def load_tools(channel: Channel = "agent") -> dict[str, Tool]:
+    """The registered tools a channel may offer (MCP: all of them)."""
     for module in TOOL_MODULES:
         importlib.import_module(module)
-    return dict(_registry)
+    return {name: t for name, t in _registry.items() if channel == "mcp" or t.agent}
 
 
-def tools_for(principal: Principal) -> list[Tool]:
+def tools_for(principal: Principal, channel: Channel = "agent") -> list[Tool]:
     """The tools this caller may be offered: a viewer is never offered a write tool."""
-    return [t for t in load_tools().values() if t.allowed_for(principal)]
+    return [t for t in load_tools(channel).values() if t.allowed_for(principal)]

@@ -36,9 +36,8 @@ def _amount(value: Decimal | None) -> str:
     return f"{value:.2f}" if value is not None else "?"
 
 
-async def _recipients(session: AsyncSession) -> tuple[list[uuid.UUID], list[str]]:
-    people = [m for m in await identity.member_access(session) if m.role in ("admin", "member")]
-    return [m.user_id for m in people], [m.email for m in people]
+async def _recipients(session: AsyncSession) -> list[uuid.UUID]:
+    return [m.user_id for m in await identity.member_access(session) if m.role in ("admin", "member")]
 
 
 async def deliver_now(
@@ -50,18 +49,18 @@ async def deliver_now(
 ) -> None:
     if not alerts:
         return
-    user_ids, emails = await _recipients(session)
+    user_ids = await _recipients(session)
     where = listing.marketplace or listing.url
     for alert in alerts:
         text = describe(alert, product.name, where)
         link = f"/marketplace/products/{product.id}"
-        notifications.notify(
+        await notifications.notify(
             session, product.tenant_id, user_ids, kind="marketplace", title=text[:300], link=link
         )
         outbox.emit(
             session,
             ALERT_EVENT,
-            {"title": text, "body": listing.url, "link": link, "recipients": emails},
+            {"title": text, "body": listing.url, "link": link},
             product.tenant_id,
         )
         alert.delivered_at = now
@@ -109,8 +108,8 @@ async def _digest(db: Database, tenant_id: uuid.UUID) -> int:
             alert.delivered_at = now
         lines = [line for product in sorted(by_product) for line in by_product[product]]
         title = f"Price watch: {len(lines)} change(s) since the last digest"
-        user_ids, emails = await _recipients(session)
-        notifications.notify(
+        user_ids = await _recipients(session)
+        await notifications.notify(
             session,
             tenant_id,
             user_ids,
@@ -122,7 +121,7 @@ async def _digest(db: Database, tenant_id: uuid.UUID) -> int:
         outbox.emit(
             session,
             ALERT_EVENT,
-            {"title": title, "body": "\n".join(lines), "link": "/marketplace/alerts", "recipients": emails},
+            {"title": title, "body": "\n".join(lines), "link": "/marketplace/alerts"},
             tenant_id,
         )
         return len(rows)

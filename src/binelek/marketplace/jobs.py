@@ -22,10 +22,7 @@ from binelek.kit.jobs import (
     get_queue,
     process_object,
 )
-from binelek.kit.mail import mail_notice, smtp_configured
-from binelek.kit.outbox import EventMessage, subscribe
 from binelek.marketplace import checker
-from binelek.marketplace.alerts import ALERT_EVENT
 
 log = structlog.get_logger(__name__)
 CHECK_QUEUE = declare_queue(
@@ -101,13 +98,6 @@ async def digest_step() -> int:
 @DBOS.workflow()
 async def daily_digest(scheduled: datetime, _context: Any) -> None:
     await digest_step()
-
-
-@subscribe(ALERT_EVENT, "marketplace.alert-email", active=smtp_configured)
-async def email_alert(event: EventMessage) -> None:
-    await mail_notice(
-        process_object("settings"), event.payload, tag="price watch", default_link="/marketplace"
-    )
 
 
 declare_schedule(ScheduleSpec(name="marketplace-digest", cron="0 8 * * *", workflow=daily_digest))

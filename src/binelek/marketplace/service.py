@@ -12,6 +12,7 @@ from statistics import median
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.kit.auth import Principal
@@ -33,10 +34,7 @@ from binelek.marketplace.schemas import (
     TrackedProductOut,
     TrackedProductPatch,
 )
-
-# How often a plan may check a listing (the product docs: free daily, pro every 4 hours).
-CHECK_EVERY_MINUTES = {"free": 1440, "pro": 240, "business": 60, "enterprise": 60}
-
+from binelek.plans import service as plans
 
 # -- competitors ------------------------------------------------------------------------------------
 
@@ -66,7 +64,25 @@ async def update_competitor(
 
 
 def check_interval(plan: str) -> int:
-    return CHECK_EVERY_MINUTES.get(plan, CHECK_EVERY_MINUTES["free"])
+    """Minutes between scheduled checks of a product's listings on this plan (plans.catalogue)."""
+    return plans.price_check_minutes(plan)
+
+
+async def count_products(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """Tracked products the plan counts: all of them, paused ones too (resuming is not a new product)."""
+    count = await session.scalar(
+        select(func.count()).select_from(TrackedProduct).where(TrackedProduct.tenant_id == tenant_id)
+    )
+    return int(count or 0)
+
+
+async def apply_check_interval(session: AsyncSession, tenant_id: uuid.UUID, minutes: int) -> None:
+    """A plan change: every tracked product is checked at the new plan's pace from its next check."""
+    await session.execute(
+        update(TrackedProduct)
+        .where(TrackedProduct.tenant_id == tenant_id)
+        .values(check_every_minutes=minutes)
+    )
 
 
 def _currency(code: str) -> str:
@@ -117,6 +133,8 @@ async def _listing(session: AsyncSession, settings: Settings, data: ListingIn) -
 async def create_product(
     session: AsyncSession, settings: Settings, principal: Principal, data: TrackedProductIn
 ) -> TrackedProduct:
+    await plans.require_room(session, principal.tenant_id, "tracked_products")
+    plan = await plans.tenant_plan(session, principal.tenant_id)  # not the cached principal's: fresh
     products = ProductRepository(session)
     now = utcnow()
     product = products.add(
@@ -128,7 +146,7 @@ async def create_product(
             currency=_currency(data.currency),
             category=data.category,
             status=data.status,
-            check_every_minutes=check_interval(principal.plan),
+            check_every_minutes=check_interval(plan.name),
             alert_threshold_pct=data.alert_threshold_pct,
             alert_threshold_abs=data.alert_threshold_abs,
             alert_mode=data.alert_mode,

@@ -31,3 +31,28 @@ class MarkRead(BaseModel):
 
 class MarkedRead(BaseModel):
     marked: int
+
+
+class PreferenceOut(BaseModel):
+    kind: str
+    label: str
+    description: str
+    in_app: bool = Field(description="Shown in the bell (and pushed live).")
+    email: bool = Field(description="E-mailed at once.")
+    digest: bool = Field(description="Gathered into one e-mail a day.")
+    customized: bool = Field(description="False while the kind's defaults apply.")
+
+
+class PreferenceList(BaseModel):
+    items: list[PreferenceOut]
+
+
+class PreferenceIn(BaseModel):
+    kind: str = Field(max_length=50)
+    in_app: bool
+    email: bool
+    digest: bool
+
+
+class PreferencesUpdate(BaseModel):
+    items: list[PreferenceIn] = Field(min_length=1, max_length=50)

@@ -9,13 +9,13 @@ from binelek.kit.db import Database
 from binelek.kit.jobs import process_object
 from binelek.kit.outbox import EventMessage, subscribe
 from binelek.search import service
-from binelek.search.vectors import VectorStore
+from binelek.search.vectors import VectorIndex
 
 log = structlog.get_logger(__name__)
 
 
-def _store() -> VectorStore:
-    store: VectorStore | None = process_object("vectors")
+def _store() -> VectorIndex:
+    store: VectorIndex | None = process_object("vectors")
     if store is None:
         raise RuntimeError("this process has no vector store")
     return store

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from binelek.kit.db import Base, IdMixin, TenantMixin, TimestampMixin, utcnow
@@ -43,4 +43,35 @@ class IndexEntry(IdMixin, TenantMixin, Base):
     version: Mapped[int] = mapped_column(BigInteger(), default=1)
     indexed_version: Mapped[int | None] = mapped_column(BigInteger())
     removed: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class VectorChunk(TimestampMixin, TenantMixin, Base):
+    """One chunk of one indexed record in the database vector store (`sql_vectors`): its id is the
+    same point id the Qdrant store uses, its vector the unit-length float32 bytes."""
+
+    __tablename__ = "vector_chunks"
+    __table_args__ = (Index("ix_vector_chunks_record", "tenant_id", "kind", "entity_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(ENTITY_ID_MAX))
+    chunk: Mapped[int] = mapped_column(Integer())
+    version: Mapped[int] = mapped_column(BigInteger())
+    title: Mapped[str] = mapped_column(Text(), default="")
+    url: Mapped[str] = mapped_column(Text(), default="")
+    text: Mapped[str] = mapped_column(Text(), default="")
+    vector: Mapped[bytes] = mapped_column(LargeBinary())
+
+
+class VectorGeneration(IdMixin, TenantMixin, Base):
+    """A tenant's vector-store generation: a fresh random token on every write of its chunks, in the
+    same transaction, so any process can tell whether the matrix it cached is still current. A
+    random token rather than a counter: a counter restarted after its row was deleted (tenant
+    deletion) could repeat a value some process still holds."""
+
+    __tablename__ = "vector_generations"
+    __table_args__ = (UniqueConstraint("tenant_id", name="uq_vector_generations_tenant"),)
+
+    token: Mapped[uuid.UUID] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

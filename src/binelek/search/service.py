@@ -35,7 +35,7 @@ from binelek.search import repository
 from binelek.search.models import BODY_MAX, ENTITY_ID_MAX, Document
 from binelek.search.repository import DocumentRepository
 from binelek.search.schemas import ENTITY_KINDS, DocumentIn, SearchHit, SearchResults
-from binelek.search.vectors import MAX_CHUNKS, ChunkHit, VectorStore
+from binelek.search.vectors import MAX_CHUNKS, ChunkHit, VectorIndex
 
 log = structlog.get_logger(__name__)
 
@@ -149,7 +149,7 @@ class IndexRequest:
         )
 
 
-async def apply_index(db: Database, store: VectorStore, request: IndexRequest) -> bool:
+async def apply_index(db: Database, store: VectorIndex, request: IndexRequest) -> bool:
     """Embed and write one record; False when a newer request made this one moot. Safe to repeat."""
     if await _newer_request_exists(db, request):
         return False
@@ -176,7 +176,7 @@ async def apply_index(db: Database, store: VectorStore, request: IndexRequest) -
     return True
 
 
-async def apply_removal(db: Database, store: VectorStore, request: IndexRequest) -> None:
+async def apply_removal(db: Database, store: VectorIndex, request: IndexRequest) -> None:
     """Remove what requests before this one wrote; a newer index request's points stay."""
     await store.delete_record(
         request.tenant_id, request.kind, request.entity_id, below_version=request.version
@@ -204,7 +204,7 @@ async def pending_index_requests(session: AsyncSession, tenant_id: uuid.UUID) ->
     return await repository.pending_count(session, tenant_id)
 
 
-async def forget_tenant(store: VectorStore, tenant_id: uuid.UUID) -> None:
+async def forget_tenant(store: VectorIndex, tenant_id: uuid.UUID) -> None:
     """Drop everything indexed for a tenant (its index entries go with the tenant's rows)."""
     await store.delete_tenant(tenant_id)
 
@@ -252,7 +252,7 @@ def readable_kinds(principal: Principal) -> list[str]:
 
 
 async def search(
-    store: VectorStore | None, principal: Principal, query: str, kinds: Sequence[str] | None, limit: int
+    store: VectorIndex | None, principal: Principal, query: str, kinds: Sequence[str] | None, limit: int
 ) -> SearchResults:
     """The caller's tenant's records closest in meaning to `query`, one hit per record."""
     readable = readable_kinds(principal)

@@ -1,4 +1,5 @@
-"""The vector store: Qdrant, in local mode (embedded, a directory under the data dir) or a server.
+"""The vector store: Qdrant, in local mode (embedded, a directory under the data dir) or a server;
+or the application database (`sql_vectors.SqlVectorStore`). `open_vector_store` picks one.
 
 Both modes run the same calls through the synchronous `QdrantClient` on a dedicated thread pool, so
 neither a local-mode search (numpy over the stored vectors) nor an HTTP call blocks the event loop.
@@ -22,7 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import structlog
@@ -30,7 +31,10 @@ from numpy.typing import NDArray
 from qdrant_client import QdrantClient
 from qdrant_client.http import models
 
-from binelek.kit.settings import Settings
+from binelek.kit.settings import ConfigurationError, Settings
+
+if TYPE_CHECKING:
+    from binelek.kit.db import Database
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +71,68 @@ def tenant_filter(tenant_id: uuid.UUID, *conditions: models.Condition) -> models
     tenant condition always holds, so a narrower condition first saves a check on most points."""
     tenant = models.FieldCondition(key="tenant_id", match=models.MatchValue(value=str(tenant_id)))
     return models.Filter(must=[*conditions, tenant])
+
+
+class VectorIndex(Protocol):
+    """What search, its jobs and tenant deletion need of a vector store (Qdrant or the database)."""
+
+    def collection_for(self, tenant_id: uuid.UUID) -> str: ...
+
+    async def upsert_record(
+        self,
+        tenant_id: uuid.UUID,
+        kind: str,
+        entity_id: str,
+        *,
+        version: int,
+        title: str,
+        url: str,
+        chunks: Sequence[str],
+        vectors: NDArray[np.float32],
+    ) -> None: ...
+
+    async def delete_record(
+        self, tenant_id: uuid.UUID, kind: str, entity_id: str, *, below_version: int
+    ) -> None: ...
+
+    async def delete_tenant(self, tenant_id: uuid.UUID) -> None: ...
+
+    async def query(
+        self,
+        tenant_id: uuid.UUID,
+        vector: NDArray[np.float32],
+        *,
+        kinds: Sequence[str] | None,
+        limit: int,
+        min_score: float | None = None,
+    ) -> list[ChunkHit]: ...
+
+    async def count(self, tenant_id: uuid.UUID) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+def vector_store_kind(settings: Settings) -> str:
+    """VECTOR_STORE if set; else a Qdrant server if QDRANT_URL is set, else the database in
+    production (several processes share it), else Qdrant's local mode (embedded, one process)."""
+    if settings.vector_store is not None:
+        return settings.vector_store
+    if settings.qdrant_url:
+        return "qdrant"
+    return "database" if settings.database_url else "local"
+
+
+def open_vector_store(settings: Settings, db: Database) -> VectorIndex:
+    kind = vector_store_kind(settings)
+    if kind == "qdrant" and not settings.qdrant_url:
+        raise ConfigurationError("VECTOR_STORE=qdrant needs QDRANT_URL")
+    if kind == "database":
+        from binelek.search.sql_vectors import SqlVectorStore
+
+        return SqlVectorStore(db, cache_bytes=settings.vector_cache_mb * 2**20)
+    if kind == "local":
+        return VectorStore(path=settings.binelek_data_dir / "qdrant")
+    return VectorStore.from_settings(settings)
 
 
 class VectorStore:

@@ -273,14 +273,14 @@ async def raise_alerts(session: AsyncSession, alerts: Sequence[Alert], *, now: d
                 created_at=now,
             )
         )
-        _tell_admins(session, row, admins)
+        await _tell_admins(session, row, admins)
         raised += 1
     return raised
 
 
-def _tell_admins(session: AsyncSession, alert: SecurityAlert, admins: Sequence[Any]) -> None:
+async def _tell_admins(session: AsyncSession, alert: SecurityAlert, admins: Sequence[Any]) -> None:
     link = f"/security/issues/{alert.issue_id}" if alert.issue_id else "/security/alerts"
-    notifications.notify(
+    await notifications.notify(
         session,
         alert.tenant_id,
         [admin.user_id for admin in admins],
@@ -300,7 +300,6 @@ def _tell_admins(session: AsyncSession, alert: SecurityAlert, admins: Sequence[A
             "title": alert.title,
             "body": alert.body,
             "link": link,
-            "recipients": [admin.email for admin in admins],
         },
         alert.tenant_id,
     )

@@ -26,7 +26,6 @@ from binelek.kit.jobs import (
     get_queue,
     process_object,
 )
-from binelek.kit.mail import mail_notice, smtp_configured
 from binelek.kit.outbox import EventMessage, subscribe
 from binelek.security import scanner, service
 from binelek.security.models import SecurityAsset, SecurityDevice, SecurityScan
@@ -196,14 +195,3 @@ async def alert_on_mfa_disabled(event: EventMessage) -> None:
     env = _env()
     async with env.db.session(tenant_id=event.tenant_id) as session:
         await service.on_mfa_disabled(session, event.payload, event.id)
-
-
-@subscribe("security.alert.raised", "security.alert-email", active=smtp_configured)
-async def email_alert(event: EventMessage) -> None:
-    payload = event.payload
-    await mail_notice(process_object("state").settings, payload, tag="security", default_link="/security")
-    log.info(
-        "security_alert_emailed",
-        alert_id=payload.get("alert_id"),
-        recipients=len(payload.get("recipients") or []),
-    )

@@ -223,7 +223,7 @@ async def _alert_failure(session: AsyncSession, workflow: Workflow, run: Workflo
     owner = await owner_of(session, workflow, batch)
     recipients = [uuid.UUID(owner["id"])] if owner.get("id") else []
     message = (run.error or {}).get("message", "failed")
-    notifications.notify(
+    await notifications.notify(
         session,
         run.tenant_id,
         recipients,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.kit.auth import Principal
 from binelek.kit.db import after_commit, utcnow
-from binelek.kit.errors import Conflict, PermissionDenied, ProblemError, ResourceNotFound, ValidationFailed
+from binelek.kit.errors import Conflict, PermissionDenied, ResourceNotFound, ValidationFailed
 from binelek.kit.state import AppState
 from binelek.ops.automation import definitions, runs
 from binelek.ops.automation.conditions import matches
@@ -38,17 +38,13 @@ from binelek.ops.automation.schemas import (
 )
 from binelek.ops.automation.steps import StepServices
 from binelek.ops.models import Workflow, WorkflowApproval, WorkflowRun, WorkflowRunStep, WorkflowVersion
+from binelek.plans import service as plans
 
-FREE_ACTIVE_LIMIT = 5
 EVENTS = [
     "order.created", "payment.received", "invoice.overdue", "customer.created", "task.created",
     "task.completed", "automation.completed", "automation.failed", "connector.sync.completed",
     "connector.error", "price.changed", "price.dropped", "availability.changed", "security.issue.created",
 ]  # fmt: skip
-
-
-class PlanLimitReached(ProblemError):
-    status, code = 409, "PLAN_LIMIT_REACHED"
 
 
 # -- workflows --------------------------------------------------------------------------------------
@@ -166,17 +162,12 @@ async def set_active(
         workflow.is_active = False
         workflow.next_fire_at = None
     await session.flush()
-    count = await _active_count(session, principal.tenant_id)
-    return ActivationOut(
-        id=workflow.id, is_active=workflow.is_active, active_automations=count, limit=_limit(principal)
-    )
+    count = await active_count(session, principal.tenant_id)
+    limit = (await plans.tenant_plan(session, principal.tenant_id)).automations
+    return ActivationOut(id=workflow.id, is_active=workflow.is_active, active_automations=count, limit=limit)
 
 
-def _limit(principal: Principal) -> int | None:
-    return FREE_ACTIVE_LIMIT if principal.plan == "free" else None
-
-
-async def _active_count(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+async def active_count(session: AsyncSession, tenant_id: uuid.UUID) -> int:
     return int(
         await session.scalar(
             select(func.count())
@@ -190,15 +181,8 @@ async def _active_count(session: AsyncSession, tenant_id: uuid.UUID) -> int:
 async def _activate(session: AsyncSession, principal: Principal, workflow: Workflow) -> None:
     from binelek.foundry import service as foundry
 
-    limit = _limit(principal)
-    if (
-        not workflow.is_active
-        and limit is not None
-        and await _active_count(session, principal.tenant_id) >= limit
-    ):
-        raise PlanLimitReached(
-            f"The free plan runs at most {limit} active automations; deactivate one or upgrade the plan."
-        )
+    if not workflow.is_active:
+        await plans.require_room(session, principal.tenant_id, "automations")
     workflow.is_active = True
     definition = runs.definition_of(workflow.id, workflow.version, workflow.trigger, workflow.steps)
     trigger = definition.trigger

@@ -182,7 +182,7 @@ class StepServices:
 
     async def notify(self, rt: Runtime, config: dict[str, Any], step: Step, path: str) -> dict[str, Any]:
         users = await self.recipients(rt, config.get("to", "owner"))
-        count = notifications.notify(
+        count = await notifications.notify(
             rt.session,
             rt.tenant_id,
             users,
@@ -241,7 +241,7 @@ class StepServices:
                 expires_at=rt.now + timedelta(hours=config.timeout_hours),
             )
         )
-        notifications.notify(
+        await notifications.notify(
             rt.session,
             rt.tenant_id,
             eligible,

@@ -1,19 +1,23 @@
 """What the AI agent may do with automations: run one (a change: confirmed first) and show the runs
-that failed."""
+that failed. Listing and creating automations are offered over MCP only (`agent=False`): the in-app
+agent's offline engine has no utterance cases for them yet (see binelek.kit.tools)."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from binelek.audit import service as audit
 from binelek.kit.db import utcnow
 from binelek.kit.errors import ResourceNotFound, ValidationFailed
 from binelek.kit.tools import Source, ToolContext, ToolResult, tool
 from binelek.ops.automation import service
+from binelek.ops.automation.definitions import ShortAction, ShortAutomation
 from binelek.ops.models import Workflow, WorkflowRun
 
 SHOWN = 10
@@ -138,4 +142,84 @@ async def failed_runs(context: ToolContext, args: FailedRunsArgs) -> ToolResult:
             for run, name in rows
         ],
         sources=[_run_source(run.id, name) for run, name in rows],
+    )
+
+
+class NoArgs(BaseModel):
+    pass
+
+
+@tool(
+    "list_automations",
+    "List the organization's Ops Copilot automations (workflows): trigger, whether active, runs.",
+    permission="ops:read",
+    agent=False,
+)
+async def list_automations(context: ToolContext, args: NoArgs) -> ToolResult:
+    workflows = await service.list_workflows(context.session, context.state, context.principal.tenant_id)
+    rows = [
+        {
+            "id": str(w.id),
+            "name": w.name,
+            "description": w.description,
+            "active": w.is_active,
+            "trigger": w.trigger.get("type"),
+            "steps": len(w.steps),
+            "last_run_at": w.last_run_at.isoformat() if w.last_run_at else None,
+            "runs_succeeded": w.runs_succeeded,
+            "runs_failed": w.runs_failed,
+        }
+        for w in workflows
+    ]
+    active = sum(1 for row in rows if row["active"])
+    return ToolResult(
+        summary=f"{len(rows)} automation{'s' if len(rows) != 1 else ''}, {active} active.",
+        data=rows,
+        sources=[
+            Source(kind="workflow", id=str(w.id), title=w.name[:120], url=f"/ops/automations/{w.id}")
+            for w in workflows
+        ],
+    )
+
+
+class CreateAutomationArgs(ShortAutomation):
+    """The short form of POST /api/modules/ops-copilot/automations."""
+
+    name: str = Field(min_length=1, max_length=200, description="The automation's name.")
+    trigger: dict[str, Any] = Field(
+        description='When it runs, e.g. {"type": "manual"}, {"type": "schedule", "cron": "0 9 * * 1",'
+        ' "timezone": "Europe/London"} or {"type": "event", "event": "order.created"}.'
+    )
+    actions: list[ShortAction] = Field(
+        min_length=1,
+        max_length=50,
+        description='Its steps in order, each {"type": <step type>, ...that step\'s config}, e.g.'
+        ' {"type": "create_task", "title": "Call {{ trigger.data.name }}"}.',
+    )
+
+
+@tool(
+    "create_automation",
+    "Create an Ops Copilot automation from a name, a trigger and a list of actions.",
+    permission="ops:write",
+    writes=True,
+    agent=False,
+)
+async def create_automation(context: ToolContext, args: CreateAutomationArgs) -> ToolResult:
+    workflow = await service.create_automation(context.session, context.state, context.principal, args)
+    audit.record_for(
+        context.session, context.principal, "ops.workflow.created", context.meta, workflow_id=str(workflow.id)
+    )
+    state = "active" if workflow.is_active else "inactive"
+    return ToolResult(
+        summary=f"Created the automation “{workflow.name}” ({state}, {len(workflow.steps)} step(s)).",
+        data={"id": str(workflow.id), "name": workflow.name, "active": workflow.is_active},
+        sources=[
+            Source(
+                kind="workflow",
+                id=str(workflow.id),
+                title=workflow.name[:120],
+                url=f"/ops/automations/{workflow.id}",
+            )
+        ],
     )
