@@ -1,9 +1,13 @@
 /**
- * Shared by the browser specs: start the real backend (`binelek serve`, embedded mode, a fresh
- * data dir, serving web/dist) on a free port, register a company, save screenshots.
+ * Shared by the browser specs: start the real backend on a free port, register a company, save
+ * screenshots. The backend is `binelek serve` in embedded mode (a fresh data dir, serving web/dist),
+ * or with BINELEK_E2E_TOPOLOGY=production the production topology: PostgreSQL + Redis, two API
+ * processes behind a round-robin proxy and two workers (`npm run e2e:production`).
  */
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,6 +64,7 @@ export interface BackendOptions {
 }
 
 export async function startBackend(logName = 'backend.log', options: BackendOptions = {}): Promise<Backend> {
+  if (process.env.BINELEK_E2E_TOPOLOGY === 'production') return startProductionTopology(logName, options);
   if (!existsSync(BINELEK)) throw new Error(`backend CLI not found at ${BINELEK} — install the Python package first`);
   if (!existsSync(join(WEB_DIR, 'dist', 'index.html'))) throw new Error('web/dist is missing — run `npm run build` first (npm run e2e does)');
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -110,6 +115,122 @@ export async function startBackend(logName = 'backend.log', options: BackendOpti
 
   try {
     await waitForReady(backend, baseURL, logName, 90_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { baseURL, stop };
+}
+
+const PG_ADMIN = process.env.BINELEK_E2E_PG ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.BINELEK_E2E_REDIS ?? 'redis://127.0.0.1:6379/0';
+const API_PROCESSES = 2;
+const WORKER_PROCESSES = 2;
+
+function psql(sql: string): void {
+  const done = spawnSync('psql', [PG_ADMIN, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { encoding: 'utf8', timeout: 60_000 });
+  if (done.status !== 0) throw new Error(`psql failed: ${done.stderr}`);
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  child.kill('SIGTERM');
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/** What nginx does in docker-compose.yml: spread requests over the API processes, stream answers. */
+function roundRobinProxy(port: number, upstreams: number[]): Promise<Server> {
+  let next = 0;
+  const server = createHttpServer((req, res) => {
+    const upstream = upstreams[next++ % upstreams.length]!;
+    const forwarded = httpRequest(
+      { host: '127.0.0.1', port: upstream, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': '127.0.0.1' } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forwarded.on('error', () => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end('upstream failed');
+    });
+    req.pipe(forwarded);
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+async function startProductionTopology(logName: string, options: BackendOptions): Promise<Backend> {
+  // Five processes and a database to prepare: more time for the hook that starts them.
+  test.info().setTimeout(test.info().timeout + 120_000);
+  if (!existsSync(BINELEK)) throw new Error(`backend CLI not found at ${BINELEK} — install the Python package first`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'binelek-e2e-'));
+  const run = randomBytes(5).toString('hex');
+  const database = `binelek_e2e_${run}`;
+  psql(`CREATE DATABASE "${database}"`);
+  const port = await freePort();
+  const baseURL = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BINELEK_ENV: 'production',
+    BINELEK_DATA_DIR: dataDir, // shared by every process, like a volume in docker-compose.yml
+    DATABASE_URL: `${PG_ADMIN.slice(0, PG_ADMIN.lastIndexOf('/'))}/${database}`,
+    REDIS_URL,
+    REDIS_PREFIX: `binelek-e2e-${run}:`,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ENCRYPTION_KEY: `${randomBytes(32).toString('base64url')}=`,
+    PUBLIC_URL: baseURL,
+    WEB_DIST_DIR: join(WEB_DIR, 'dist'),
+    LOG_JSON: 'true',
+    ...(options.demoScale ? { BINELEK_DEMO_SCALE: options.demoScale } : {}),
+    ...options.env,
+  };
+  const children: ChildProcess[] = [];
+  let proxy: Server | null = null;
+  const log = createWriteStream(join(ARTIFACTS, logName));
+  const stop = async () => {
+    await Promise.all(children.map(stopProcess));
+    await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+    proxy?.closeAllConnections();
+    try {
+      psql(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+  const spawnLogged = (name: string, args: string[], extra: NodeJS.ProcessEnv): ChildProcess => {
+    const child = spawn(BINELEK, args, { cwd: dataDir, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tag = (chunk: Buffer) => log.write(chunk.toString().replace(/^(?=.)/gm, `[${name}] `));
+    child.stdout?.on('data', tag);
+    child.stderr?.on('data', tag);
+    children.push(child);
+    return child;
+  };
+  try {
+    for (const step of [['migrate'], ...(options.demoScale ? [['seed-demo']] : [])]) {
+      const done = spawnSync(BINELEK, step, { cwd: dataDir, env, encoding: 'utf8', timeout: 240_000 });
+      log.write(`[${step[0]}] ${done.stdout}${done.stderr}\n`);
+      if (done.status !== 0) throw new Error(`binelek ${step[0]} failed (${done.status}):\n${done.stderr.slice(-3000)}`);
+    }
+    const apiPorts: number[] = [];
+    for (let i = 0; i < API_PROCESSES; i++) apiPorts.push(await freePort());
+    for (let i = 0; i < WORKER_PROCESSES; i++) spawnLogged(`worker-${i}`, ['worker'], { BINELEK_EXECUTOR_ID: `worker-${i}` });
+    await Promise.all(
+      apiPorts.map((apiPort, i) => {
+        const api = spawnLogged(`api-${i}`, ['serve', '--host', '127.0.0.1', '--port', String(apiPort), '--no-migrate'], { JOBS_ENABLED: 'false' });
+        return waitForReady(api, `http://127.0.0.1:${apiPort}`, logName, 90_000);
+      }),
+    );
+    proxy = await roundRobinProxy(port, apiPorts);
   } catch (e) {
     await stop();
     throw e;

@@ -27,9 +27,12 @@ import { AiSettings } from './features/settings/ai/AiSettings';
 import { ApiKeysSettings } from './features/settings/ApiKeysSettings';
 import { AuditLogSettings } from './features/settings/AuditLogSettings';
 import { MfaSettings } from './features/settings/MfaSettings';
+import { NotificationSettings } from './features/notifications/NotificationSettings';
 import { OrganizationSettings } from './features/settings/OrganizationSettings';
 import { AdminOnly, SettingsIndex, SettingsLayout } from './features/settings/SettingsLayout';
 import { TeamSettings } from './features/settings/TeamSettings';
+import { UsageSettings } from './features/settings/UsageSettings';
+import { WebhooksSettings } from './features/settings/webhooks/WebhooksSettings';
 import { AppShell } from './features/shell/AppShell';
 import { HomePage } from './features/shell/HomePage';
 import { NotFoundPage } from './features/shell/NotFoundPage';
@@ -78,10 +81,13 @@ export function AppRoutes() {
               <Route index element={<SettingsIndex />} />
               <Route path="organization" element={<OrganizationSettings />} />
               <Route path="ai" element={<AiSettings />} />
+              <Route path="usage" element={<UsageSettings />} />
               <Route path="team" element={<AdminOnly><TeamSettings /></AdminOnly>} />
               <Route path="api-keys" element={<AdminOnly><ApiKeysSettings /></AdminOnly>} />
               <Route path="security" element={<MfaSettings />} />
+              <Route path="notifications" element={<NotificationSettings />} />
               <Route path="audit-log" element={<AdminOnly><AuditLogSettings /></AdminOnly>} />
+              <Route path="webhooks" element={<AdminOnly><WebhooksSettings /></AdminOnly>} />
               <Route path="*" element={<Navigate to="/settings" replace />} />
             </Route>
             <Route path="*" element={<NotFoundPage />} />

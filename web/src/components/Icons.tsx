@@ -149,3 +149,9 @@ export const IconSearch = (p: IconProps) => (
     <path d="m20 20-4.2-4.2" />
   </Svg>
 );
+export const IconBell = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M6 9a6 6 0 1 1 12 0c0 4.5 1.5 6.5 2.5 7.5h-17C4.5 15.5 6 13.5 6 9Z" />
+    <path d="M10 19.5a2 2 0 0 0 4 0" />
+  </Svg>
+);

@@ -8,6 +8,7 @@ import { COMPANY_SIZES } from '../auth/RegisterPage';
 import { useMe, useTenantKey } from '../auth/session';
 import { MODULES } from '../shell/modules';
 import { useOrganization } from '../shell/useOrganization';
+import { OrganizationData } from './OrganizationData';
 
 interface FormState {
   name: string;
@@ -34,7 +35,14 @@ export function OrganizationSettings() {
   const me = useMe();
   if (org.isPending) return <PageSpinner label="Loading organization" />;
   if (org.isError) return <ProblemAlert error={org.error} title="Could not load the organization" />;
-  return <OrganizationForm org={org.data} readOnly={me.data?.current_tenant.role !== 'admin'} />;
+  const isAdmin = me.data?.current_tenant.role === 'admin';
+  return (
+    <div className="space-y-6">
+      <OrganizationForm org={org.data} readOnly={!isAdmin} />
+      {/* Outside the form: the deletion dialog's own form must not submit this one. */}
+      {isAdmin && <OrganizationData organizationName={org.data.name} />}
+    </div>
+  );
 }
 
 function OrganizationForm({ org, readOnly }: { org: Organization; readOnly: boolean }) {

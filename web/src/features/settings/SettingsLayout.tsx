@@ -1,17 +1,20 @@
 import { Navigate, NavLink, Outlet } from 'react-router';
 import type { ReactNode } from 'react';
 import { EmptyState, PageHeader, PageSpinner } from '../../components';
-import { IconBuilding, IconKey, IconList, IconLock, IconSparkles, IconUsers } from '../../components/Icons';
+import { IconBell, IconBuilding, IconChart, IconKey, IconList, IconLock, IconPlug, IconSparkles, IconUsers } from '../../components/Icons';
 import { cn } from '../../lib/cn';
 import { useMe } from '../auth/session';
 
 const SECTIONS = [
   { to: 'organization', label: 'Organization', icon: IconBuilding, admin: false },
   { to: 'ai', label: 'AI', icon: IconSparkles, admin: false },
+  { to: 'usage', label: 'Usage', icon: IconChart, admin: false },
   { to: 'team', label: 'Team & roles', icon: IconUsers, admin: true },
   { to: 'api-keys', label: 'API keys', icon: IconKey, admin: true },
   { to: 'security', label: 'Account security', icon: IconLock, admin: false },
+  { to: 'notifications', label: 'Notifications', icon: IconBell, admin: false },
   { to: 'audit-log', label: 'Audit log', icon: IconList, admin: true },
+  { to: 'webhooks', label: 'Webhooks', icon: IconPlug, admin: true },
 ] as const;
 
 export function SettingsLayout() {

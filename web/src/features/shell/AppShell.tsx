@@ -5,6 +5,7 @@ import { IconCog, IconDocument, IconHome, IconMenu, IconX } from '../../componen
 import { cn } from '../../lib/cn';
 import { useMe } from '../auth/session';
 import { CommandBoxButton, CommandBoxProvider } from '../command/CommandBox';
+import { NotificationBell } from '../notifications/NotificationBell';
 import { Logo } from './Logo';
 import { enabledModules } from './modules';
 import { TenantSwitcher } from './TenantSwitcher';
@@ -108,6 +109,7 @@ export function AppShell() {
             </p>
             <div className="ml-auto flex items-center gap-3">
               <CommandBoxButton />
+              <NotificationBell />
               <UserMenu me={user} />
             </div>
           </header>
