@@ -49,8 +49,11 @@ test: test-web test-e2e test-py
 test-web: $(WEB_STAMP)
 	cd web && npm run check:api --silent && npm run typecheck --silent && npm test --silent
 
+# The browser suite twice: embedded (one `binelek serve`, SQLite), then the production topology
+# (PostgreSQL + Redis, two API processes behind a round-robin proxy, two workers).
 test-e2e: $(PY_STAMP) web/dist/index.html
 	cd web && npx playwright test
+	cd web && BINELEK_E2E_TOPOLOGY=production npx playwright test
 
 # Both passes side by side: most of a test's time is spent waiting on servers, so the two processes
 # share two cores well (each run has its own databases, Redis prefix, ports and loopback addresses).
