@@ -7,7 +7,8 @@ signed in as its owner:
   reads 55 %     the signed-in user, task lists (filters, search), notifications, the team
   dashboard 20 % a dashboard's data, a metrics query
   writes 15 %    create a task, move a task along
-  AI 10 %        questions to the assistant (the offline engine: no model download, no network)
+  AI 10 %        questions to the assistant (the offline engine: no model download, no network),
+                 half of them with a varying number, so their wording is new each time
 
 The run steps the rate up (BENCH_RATES, BENCH_STEP_SECONDS each) until a step misses (p99 ≥ 200 ms,
 any error, or the rate not reached), then holds the highest passing rate for BENCH_HOLD_SECONDS
@@ -267,8 +268,20 @@ def _writes(t: Traffic) -> Request:
     return ("POST", TASKS, None, {"title": f"Call supplier about order {random.randint(1000, 9999)}"})
 
 
+# Questions with a number in them are new text almost every time (no remembered embedding helps).
+VARIED_QUESTIONS = (
+    "what was revenue in the last {n} days?",
+    "show tasks due in the next {n} days",
+    "how many orders did we get in the last {n} days?",
+)
+
+
 def _ai(t: Traffic) -> Request:
-    return ("POST", "/api/query", None, {"query": random.choice(QUESTIONS)})
+    if random.random() < 0.5:
+        question = random.choice(VARIED_QUESTIONS).format(n=random.randint(2, 400))
+    else:
+        question = random.choice(QUESTIONS)
+    return ("POST", "/api/query", None, {"query": question})
 
 
 MIX: list[tuple[str, float, Callable[[Traffic], Request]]] = [

@@ -116,6 +116,33 @@ def get_queue(name: str) -> Queue | ClientQueue:
     raise RuntimeError(f"queue {name!r} is not registered; is the job engine running?")
 
 
+def _client_if_api_only() -> DBOSClient | None:
+    settings = _process_state.get("settings")
+    if settings is not None and not settings.jobs_enabled:
+        return _enqueue_client(settings)
+    return None
+
+
+async def send_message(workflow_id: str, message: Any, topic: str) -> None:
+    """DBOS.send from any process: an API-only one goes through the client (as `get_queue` does)."""
+    client = _client_if_api_only()
+    if client is None:
+        await DBOS.send_async(workflow_id, message, topic=topic)
+    else:
+        await client.send_async(workflow_id, message, topic)
+
+
+async def cancel_workflow(workflow_id: str) -> None:
+    """Cancel a workflow if it exists, from any process."""
+    client = _client_if_api_only()
+    if client is None:
+        if await DBOS.get_workflow_status_async(workflow_id) is not None:
+            await DBOS.cancel_workflow_async(workflow_id)
+        return
+    if await client.retrieve_workflow_async(workflow_id) is not None:
+        await client.cancel_workflow_async(workflow_id)
+
+
 def can_enqueue(engine: JobEngine | None, settings: Settings) -> bool:
     """Whether this process can hand work to the job engine (its own, or the workers' through a client)."""
     return not settings.jobs_enabled or (engine is not None and engine.running)

@@ -29,6 +29,7 @@ from binelek.kit.jobs import (
     declare_schedule,
     get_queue,
     process_object,
+    send_message,
 )
 from binelek.ops.automation import effects
 from binelek.ops.automation.engine import TERMINAL, StepFailed
@@ -50,7 +51,7 @@ async def enqueue(run_id: uuid.UUID, attempt: int) -> None:
 
 async def wake(run_id: uuid.UUID, attempt: int) -> None:
     try:
-        await DBOS.send_async(durable_id(run_id, attempt), "wake", topic="wake")
+        await send_message(durable_id(run_id, attempt), "wake", topic="wake")
     except Exception:  # no such workflow (yet): the recovery tick enqueues it, and it reads the database
         log.info("automation_wake_missed", run_id=str(run_id))
 

@@ -3,17 +3,18 @@ retry from the failed step, cancel, and approvals."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
 from typing import Any
 
-from dbos import DBOS
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.kit.auth import Principal
 from binelek.kit.db import after_commit, utcnow
 from binelek.kit.errors import Conflict, PermissionDenied, ResourceNotFound, ValidationFailed
+from binelek.kit.jobs import cancel_workflow
 from binelek.kit.state import AppState
 from binelek.ops.automation import definitions, runs
 from binelek.ops.automation.conditions import matches
@@ -439,8 +440,8 @@ async def cancel(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID)
     durable = runs.durable_id(run.id, run.attempt)
 
     async def stop() -> None:
-        if await DBOS.get_workflow_status_async(durable) is not None:
-            await DBOS.cancel_workflow_async(durable)
+        with contextlib.suppress(Exception):  # no such workflow yet: the run row says cancelled
+            await cancel_workflow(durable)
 
     after_commit(session, stop)
     return run
