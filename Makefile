@@ -100,6 +100,8 @@ bench: $(PY_STAMP)
 	$(BIN)/python bench/workflows.py
 	BENCH_DB=postgres $(BIN)/python bench/workflows.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/load.py
+	BENCH_DB=postgres $(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist
