@@ -11,6 +11,8 @@ from contextlib import contextmanager
 import httpx
 from aiosmtpd.controller import Controller
 
+from binelek.kit import jobs, pubsub
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -60,3 +62,19 @@ def smtp_server() -> Iterator[SmtpInbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@contextmanager
+def keeps_process_bindings() -> Iterator[None]:
+    """For a test that starts a second app in the session's process: an app binds its database,
+    settings, encryptor and broadcaster process-wide when it starts (one app per process in the
+    product), so without this the session app's background work would go on with the second app's
+    keys and data directory after it stopped."""
+    bound = dict(jobs._process_state)
+    broadcaster = pubsub.process_broadcaster()
+    try:
+        yield
+    finally:
+        jobs._process_state.clear()
+        jobs._process_state.update(bound)
+        pubsub.use_broadcaster(broadcaster)

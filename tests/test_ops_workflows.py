@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,7 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from binelek.kit import outbox
-from binelek.ops.models import Task, WorkflowRun
+from binelek.kit.db import utcnow
+from binelek.ops.models import Task, Workflow, WorkflowRun
 from tests.conftest import add_member, assert_problem, register
 
 BASE = "/api/modules/ops-copilot"
@@ -662,3 +664,28 @@ async def test_agent_tools_run_a_workflow_and_show_failed_runs(client, state):
         assert len(failed.data) == 1 and "Broken call" in failed.summary and "not a task id" in failed.summary
         with pytest.raises(Exception, match="No automation"):
             await tools.run_workflow(context, tools.RunWorkflowArgs(workflow="nothing like this"))
+
+
+async def test_a_due_schedule_runs_its_effects_from_the_minute_tick(client, state, http_target):
+    """The tick is a DBOS step; the runs it starts (and the lost hand-overs it recovers) must still
+    reach the automation queue and run to the end."""
+    from binelek.ops.automation import jobs as automation_jobs
+
+    owner = await register(client)
+    workflow = await _create(
+        client,
+        owner.headers,
+        {
+            "name": "Every morning",
+            "is_active": True,
+            "trigger": {"type": "schedule", "cron": "0 7 * * *"},
+            "steps": [{"id": "call", "type": "http_request", "config": {"url": f"{http_target}/tick"}}],
+        },
+    )
+    async with state.db.session() as session:
+        stored = await session.get(Workflow, uuid.UUID(workflow["id"]))
+        stored.next_fire_at = utcnow() - timedelta(minutes=1)
+    await automation_jobs.automation_tick(utcnow(), None)
+    runs = await _wait_for_runs(state, workflow["id"], 1)
+    assert [run.status for run in runs] == ["succeeded"]
+    assert [call["path"] for call in _Recorder.calls] == ["/tick"]

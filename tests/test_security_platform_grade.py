@@ -19,6 +19,7 @@ from binelek.app import create_app
 from binelek.security.checks import headers
 from tests.conftest import REDIS_URL, TEST_DB, make_settings
 from tests.security_tls_servers import TestCA
+from tests.support import keeps_process_bindings
 
 # Production mode refuses to start without PostgreSQL.
 pytestmark = [
@@ -62,34 +63,35 @@ async def production_site(
         redis_url=REDIS_URL,
         redis_prefix=f"binelek-grade-{uuid.uuid4().hex[:6]}:",
     )
-    app = create_app(settings)
-    servers = [
-        uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=tls_port,
-                ssl_certfile=str(cert),
-                ssl_keyfile=str(key),
-                lifespan="off",
-                log_level="warning",
-            )
-        ),
-        uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=http_port, lifespan="off", log_level="warning")
-        ),
-    ]
-    async with app.router.lifespan_context(app):
-        tasks = [asyncio.create_task(server.serve()) for server in servers]
-        while not all(server.started for server in servers):
-            await asyncio.sleep(0.05)
-        context = ssl.create_default_context(cadata=ca.pem.decode())
-        try:
-            yield f"https://127.0.0.1:{tls_port}/", f"http://127.0.0.1:{http_port}/", context
-        finally:
-            for server in servers:
-                server.should_exit = True
-            await asyncio.gather(*tasks)
+    with keeps_process_bindings():  # the session app goes on after this one stops
+        app = create_app(settings)
+        servers = [
+            uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    host="127.0.0.1",
+                    port=tls_port,
+                    ssl_certfile=str(cert),
+                    ssl_keyfile=str(key),
+                    lifespan="off",
+                    log_level="warning",
+                )
+            ),
+            uvicorn.Server(
+                uvicorn.Config(app, host="127.0.0.1", port=http_port, lifespan="off", log_level="warning")
+            ),
+        ]
+        async with app.router.lifespan_context(app):
+            tasks = [asyncio.create_task(server.serve()) for server in servers]
+            while not all(server.started for server in servers):
+                await asyncio.sleep(0.05)
+            context = ssl.create_default_context(cadata=ca.pem.decode())
+            try:
+                yield f"https://127.0.0.1:{tls_port}/", f"http://127.0.0.1:{http_port}/", context
+            finally:
+                for server in servers:
+                    server.should_exit = True
+                await asyncio.gather(*tasks)
 
 
 async def test_the_platform_gets_an_a_or_better_on_headers(

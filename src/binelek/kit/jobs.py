@@ -9,12 +9,13 @@ use its database engine), then registers queues and schedules — DBOS wants bot
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from dbos import (
@@ -79,6 +80,7 @@ class _Registry:
 
 _registry = _Registry()
 # What workflows need from the process (database, settings); set by the app before jobs start.
+_T = TypeVar("_T")
 _process_state: dict[str, Any] = {}
 
 
@@ -91,6 +93,13 @@ def process_object(name: str) -> Any:
         return _process_state[name]
     except KeyError:
         raise RuntimeError(f"{name!r} is not bound for background work") from None
+
+
+async def detached(work: Coroutine[Any, Any, _T]) -> _T:
+    """Await `work` outside the enclosing DBOS step: DBOS refuses to start workflows from inside a
+    step, and a scheduled step that starts work (due automations) would otherwise fail at its first
+    enqueue. The work runs in a fresh context, so what it enqueues is top-level and idempotent by id."""
+    return await asyncio.get_running_loop().create_task(work, context=contextvars.Context())
 
 
 def declare_queue(spec: QueueSpec) -> QueueSpec:

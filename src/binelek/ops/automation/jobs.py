@@ -27,6 +27,7 @@ from binelek.kit.jobs import (
     ScheduleSpec,
     declare_queue,
     declare_schedule,
+    detached,
     get_queue,
     process_object,
     send_message,
@@ -203,8 +204,8 @@ async def tick_step() -> None:
     from binelek.ops.automation import triggers
 
     state = process_object("state")
-    await triggers.fire_due(state)
-    await recover_orphans(state.db)
+    await detached(triggers.fire_due(state))
+    await detached(recover_orphans(state.db))
 
 
 async def recover_orphans(db: Any) -> int:
