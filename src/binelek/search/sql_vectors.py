@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.kit.db import Database, utcnow
 from binelek.search.models import VectorChunk, VectorGeneration
-from binelek.search.vectors import DIMENSIONS, MAX_CHUNKS, ChunkHit, point_id
+from binelek.search.vectors import DIMENSIONS, ChunkHit, check_chunks, point_id
 
 log = structlog.get_logger(__name__)
 
@@ -127,8 +127,7 @@ class SqlVectorStore:
     ) -> None:
         """Write a record's chunks at `version`, never over a newer version's, then drop the chunks
         an older version had beyond the new count."""
-        if len(chunks) != len(vectors) or len(chunks) > MAX_CHUNKS:
-            raise ValueError(f"one vector per chunk, at most {MAX_CHUNKS} chunks")
+        check_chunks(chunks, vectors)
         matrix = unit_rows(vectors)
         if len(chunks) and matrix.shape[1] != DIMENSIONS:
             raise ValueError(f"vectors have {DIMENSIONS} dimensions")

@@ -47,6 +47,13 @@ HIT_FIELDS = ["kind", "entity_id", "title", "url", "text", "chunk"]
 SERVER_WORKERS = 4
 MAX_CHUNKS = 128  # a record's chunk ids are 0..127, so its points can be found without a filter
 
+
+def check_chunks(chunks: Sequence[str], vectors: NDArray[np.float32]) -> None:
+    """What every store requires of an upsert: one vector per chunk, within the chunk ids a record has."""
+    if len(chunks) != len(vectors) or len(chunks) > MAX_CHUNKS:
+        raise ValueError(f"one vector per chunk, at most {MAX_CHUNKS} chunks")
+
+
 T = TypeVar("T")
 
 
@@ -242,8 +249,7 @@ class VectorStore:
     ) -> None:
         """Write a record's chunks at `version`, never over a newer version's points, then drop the
         chunks an older version had beyond the new count."""
-        if len(chunks) != len(vectors) or len(chunks) > MAX_CHUNKS:
-            raise ValueError(f"one vector per chunk, at most {MAX_CHUNKS} chunks")
+        check_chunks(chunks, vectors)
         collection = self.collection_for(tenant_id)
         points = [
             models.PointStruct(

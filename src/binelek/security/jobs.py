@@ -165,7 +165,7 @@ async def scheduled_scans(scheduled: datetime, _context: Any) -> None:
 
 
 @DBOS.step()
-async def prune_step() -> int:
+async def prune_findings_step() -> int:
     env = _env()
     pruned = 0
     async with env.db.session() as session:
@@ -178,7 +178,7 @@ async def prune_step() -> int:
 
 @DBOS.workflow()
 async def prune_findings(scheduled: datetime, _context: Any) -> None:
-    await prune_step()
+    await prune_findings_step()
 
 
 declare_schedule(ScheduleSpec(name="security-scheduled-scans", cron="23 * * * *", workflow=scheduled_scans))

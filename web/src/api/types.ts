@@ -1,11 +1,11 @@
 /** Convenience aliases derived from the generated OpenAPI paths (independent of schema names). */
 import type { paths } from './schema';
 
-type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never;
-type Ok<Op> = Op extends { responses: infer R }
+export type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+export type Ok<Op> = Op extends { responses: infer R }
   ? Json<R[Extract<keyof R, 200 | 201>]>
   : never;
-type Body<Op> = Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+export type Body<Op> = Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 
 export type TokenResponse = Ok<paths['/api/auth/login']['post']>;
 export type Me = Ok<paths['/api/auth/me']['get']>;

@@ -12,3 +12,5 @@ export { PageHeader } from './PageHeader';
 export { QueryView } from './QueryView';
 export { StackedBarChart, type BarGroup, type BarSeries } from './BarChart';
 export { Meter } from './Meter';
+export { useDismiss } from './useDismiss';
+export { lazyPage } from './lazyPage';

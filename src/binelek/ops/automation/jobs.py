@@ -234,11 +234,11 @@ async def recover_orphans(db: Any) -> int:
 
 @DBOS.workflow()
 async def prune_runs(scheduled: datetime, _context: Any) -> None:
-    await prune_step()
+    await prune_runs_step()
 
 
 @DBOS.step()
-async def prune_step() -> int:
+async def prune_runs_step() -> int:
     state = process_object("state")
     cutoff = utcnow() - timedelta(days=state.settings.automation_run_retention_days)
     async with state.db.session() as session:

@@ -1,7 +1,6 @@
 import { api, unwrap } from '../../api/client';
 import type { paths } from '../../api/schema';
-
-type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+import type { Json } from '../../api/types';
 
 export type FileImport = Json<paths['/api/connectors/files/{import_id}']['get']['responses'][200]>;
 export type FileImportPage = Json<paths['/api/connectors/files']['get']['responses'][200]>;

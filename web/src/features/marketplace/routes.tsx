@@ -2,23 +2,9 @@
  * Marketplace Intel's routes under /marketplace/*. Each area loads on its first visit, in its own chunk:
  * products (with the product page and its charts), competitors, alerts and discovery.
  */
-import { lazy, Suspense, type ComponentType } from 'react';
 import { Route, Routes } from 'react-router';
-import { PageSpinner } from '../../components';
+import { lazyPage } from '../../components';
 import { NotFoundPage } from '../shell/NotFoundPage';
-
-function lazyPage<M>(load: () => Promise<M>, name: keyof M & string, label: string) {
-  const Page = lazy(async () => ({ default: (await load())[name] as ComponentType }));
-  function LazyPage() {
-    return (
-      <Suspense fallback={<PageSpinner label={label} />}>
-        <Page />
-      </Suspense>
-    );
-  }
-  LazyPage.displayName = `Lazy(${name})`;
-  return LazyPage;
-}
 
 const loadProducts = () => import('./products/ProductsPage');
 const loadProduct = () => import('./products/ProductDetailPage');

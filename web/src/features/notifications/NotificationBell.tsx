@@ -1,5 +1,6 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
+import { useDismiss } from '../../components';
 import { IconBell } from '../../components/Icons';
 import { cn } from '../../lib/cn';
 import { formatCompactDateTime } from '../../lib/format';
@@ -18,24 +19,13 @@ export function NotificationBell() {
   const [open, setOpen] = useState(false);
   const panelId = useId();
   const ref = useRef<HTMLDivElement>(null);
+  const close = useCallback(() => setOpen(false), []);
   const live = useNotificationStream();
   const list = useNotifications();
   const markRead = useMarkRead();
   const unread = list.data?.unread ?? 0;
 
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
-    document.addEventListener('mousedown', onDown);
-    document.addEventListener('keydown', onKey);
-    return () => {
-      document.removeEventListener('mousedown', onDown);
-      document.removeEventListener('keydown', onKey);
-    };
-  }, [open]);
+  useDismiss(ref, open, close);
 
   const openItem = (item: NotificationItem) => {
     setOpen(false);

@@ -8,10 +8,10 @@ import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tansta
 import { api, apiUrl, authFetch, unwrap } from '../../api/client';
 import type { ApiError } from '../../api/problem';
 import type { paths } from '../../api/schema';
+import type { Ok } from '../../api/types';
 import { readSse } from '../command/sse';
 import { useTenantKey } from '../auth/session';
 
-type Ok<Op> = Op extends { responses: { 200: { content: { 'application/json': infer R } } } } ? R : never;
 export type NotificationList = Ok<paths['/api/notifications']['get']>;
 export type NotificationItem = NotificationList['items'][number];
 export type PreferenceList = Ok<paths['/api/notifications/preferences']['get']>;

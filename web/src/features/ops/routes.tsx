@@ -2,23 +2,9 @@
  * Ops Copilot's routes under /ops/*. The pages load on the first visit, like Mini Foundry's: the
  * task pages, the schedule (with its chart) and the automations (./workflows) each in their own chunk.
  */
-import { lazy, Suspense, type ComponentType } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
-import { PageSpinner } from '../../components';
+import { lazyPage } from '../../components';
 import { NotFoundPage } from '../shell/NotFoundPage';
-
-function lazyPage<M>(load: () => Promise<M>, name: keyof M & string, label: string) {
-  const Page = lazy(async () => ({ default: (await load())[name] as ComponentType }));
-  function LazyPage() {
-    return (
-      <Suspense fallback={<PageSpinner label={label} />}>
-        <Page />
-      </Suspense>
-    );
-  }
-  LazyPage.displayName = `Lazy(${name})`;
-  return LazyPage;
-}
 
 const loadTasks = () => import('./tasks/pages');
 const loadSchedule = () => import('./schedule/SchedulePage');

@@ -1,8 +1,8 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useId, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import type { Me } from '../../api/types';
-import { RoleBadge } from '../../components';
+import { RoleBadge, useDismiss } from '../../components';
 import { IconChevronDown, IconCog, IconLock, IconLogout } from '../../components/Icons';
 import { initials } from '../../lib/format';
 import { signOut } from '../auth/session';
@@ -12,22 +12,11 @@ export function UserMenu({ me }: { me: Me }) {
   const [busy, setBusy] = useState(false);
   const menuId = useId();
   const ref = useRef<HTMLDivElement>(null);
+  const close = useCallback(() => setOpen(false), []);
   const navigate = useNavigate();
   const queryClient = useQueryClient();
 
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
-    document.addEventListener('mousedown', onDown);
-    document.addEventListener('keydown', onKey);
-    return () => {
-      document.removeEventListener('mousedown', onDown);
-      document.removeEventListener('keydown', onKey);
-    };
-  }, [open]);
+  useDismiss(ref, open, close);
 
   const logout = async () => {
     setBusy(true);

@@ -1,11 +1,6 @@
 /** AI settings aliases derived from the generated OpenAPI paths (same pattern as src/api/types.ts). */
 import type { paths } from '../../../api/schema';
-
-type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never;
-type Ok<Op> = Op extends { responses: infer R }
-  ? Json<R[Extract<keyof R, 200 | 201>]>
-  : never;
-type Body<Op> = Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+import type { Body, Ok } from '../../../api/types';
 
 export type LlmProviderList = Ok<paths['/api/llm/providers']['get']>;
 export type LlmProvider = LlmProviderList['items'][number];
