@@ -79,8 +79,8 @@ class _Registry:
 
 
 _registry = _Registry()
-# What workflows need from the process (database, settings); set by the app before jobs start.
 _T = TypeVar("_T")
+# What workflows need from the process (database, settings); set by the app before jobs start.
 _process_state: dict[str, Any] = {}
 
 
