@@ -60,7 +60,9 @@ async def _events(state: AppState, tenant_id: str, kind: str) -> list[dict[str, 
 async def test_a_task_is_created_with_its_fields_and_read_back(client: httpx.AsyncClient) -> None:
     owner = await register(client)
     member = await add_member(client, owner, "member")
-    due = "2026-12-01T15:00:00+00:00"
+    # A week ahead, so the task is not overdue whenever the suite runs.
+    due_day = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+    due = f"{due_day}T15:00:00+00:00"
     created = await _create(
         client,
         owner,
@@ -76,7 +78,7 @@ async def test_a_task_is_created_with_its_fields_and_read_back(client: httpx.Asy
     )
     assert created["title"] == "Send the wholesale quote"
     assert created["status"] == "todo" and created["priority"] == "high" and created["source"] == "manual"
-    assert created["due_at"].startswith("2026-12-01T15:00:00")
+    assert created["due_at"].startswith(f"{due_day}T15:00:00")
     assert created["tags"] == ["sales", "wholesale"]  # the '#' dropped, each tag once
     assert created["created_by"] == owner.user_id and created["assignee_id"] == member.user_id
     assert created["subtasks"] == {"total": 0, "done": 0}
