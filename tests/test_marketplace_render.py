@@ -209,7 +209,9 @@ async def test_a_page_that_never_answers_times_out_within_the_limit(
 
     assert rendered.outcome == "timeout" and rendered.html is None
     assert rendered.detail == "the page did not load within 1.5 s"
-    assert 1500 <= rendered.elapsed_ms < 1500 + 1000  # opening and closing the page, on a busy machine
+    # The hung page would hold the render forever; any bound far below that proves the timeout ended
+    # it. Opening a page on a loaded CI machine took over a second once, so precision is left to bench/.
+    assert 1500 <= rendered.elapsed_ms < 1500 + 5000
     assert took < 1.5 + 10  # a browser start on top, however slow
 
 
