@@ -140,26 +140,35 @@ def _raise_plan(env: dict[str, str], tenant_id: str) -> None:
     _run(env, "plan", "set", tenant_id, "enterprise")
 
 
-def start_embedded(data_dir: Path) -> Topology:
+def start_embedded(data_dir: Path, topology: Topology) -> None:
+    """Fills `topology` as it goes, so a start that fails half-way still leaves it stoppable."""
     env = _env(data_dir)
+    topology.env = env
     _run(env, "migrate")
     _run(env, "seed-demo")
     port = free_port()
-    server = subprocess.Popen(
+    base = f"http://127.0.0.1:{port}"
+    topology.processes["serve"] = subprocess.Popen(
         [str(BIN), "serve", "--port", str(port), "--no-migrate"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
-    _wait_ready(base, server)
-    return Topology([base], {"serve": server}, lambda: None, env)
+    _wait_ready(base, topology.processes["serve"])
+    topology.bases.append(base)
 
 
-def start_production(data_dir: Path) -> Topology:
+def start_production(data_dir: Path, topology: Topology) -> None:
+    """As start_embedded: the database's drop and every process are in `topology` once they exist."""
     database = f"binelek_load_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{database}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    topology.cleanup = drop
     env = {
         **_env(data_dir),
         "BINELEK_ENV": "production",
@@ -169,38 +178,38 @@ def start_production(data_dir: Path) -> Topology:
         "JWT_SECRET": secrets.token_urlsafe(48),
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
+    topology.env = env
+    _run(env, "migrate")
+    _run(env, "seed-demo")
+    for index in range(2):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        topology.processes[f"api-{index}"] = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(port), "--no-migrate"],
+            env={**env, "JOBS_ENABLED": "false", "PUBLIC_URL": base},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_ready(base, topology.processes[f"api-{index}"])
+        topology.bases.append(base)
+    for index in range(2):
+        topology.processes[f"worker-{index}"] = subprocess.Popen(
+            [str(BIN), "worker"],
+            env={**env, "BINELEK_EXECUTOR_ID": f"worker-{index}"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
-    def drop() -> None:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
-    try:
-        _run(env, "migrate")
-        _run(env, "seed-demo")
-        processes: dict[str, subprocess.Popen[bytes]] = {}
-        bases = []
-        for index in range(2):
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            processes[f"api-{index}"] = subprocess.Popen(
-                [str(BIN), "serve", "--port", str(port), "--no-migrate"],
-                env={**env, "JOBS_ENABLED": "false", "PUBLIC_URL": base},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            _wait_ready(base, processes[f"api-{index}"])
-            bases.append(base)
-        for index in range(2):
-            processes[f"worker-{index}"] = subprocess.Popen(
-                [str(BIN), "worker"],
-                env={**env, "BINELEK_EXECUTOR_ID": f"worker-{index}"},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-    except BaseException:
-        drop()
-        raise
-    return Topology(bases, processes, drop, env)
+def stop(topology: Topology) -> None:
+    for process in topology.processes.values():
+        process.terminate()
+    for process in topology.processes.values():
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    topology.cleanup()
 
 
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
@@ -547,18 +556,12 @@ def main() -> None:
     started = time.monotonic()
     kind = "production" if mode == "postgres" else "embedded"
     console.print(f"starting the {kind} topology (demo scale {DEMO_SCALE}) …")
-    topology = start_production(data_dir) if mode == "postgres" else start_embedded(data_dir)
+    topology = Topology(bases=[], processes={}, cleanup=lambda: None, env={})
     try:
+        (start_production if mode == "postgres" else start_embedded)(data_dir, topology)
         result = asyncio.run(run(topology))
     finally:
-        for process in topology.processes.values():
-            process.terminate()
-        for process in topology.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        topology.cleanup()
+        stop(topology)
         shutil.rmtree(data_dir, ignore_errors=True)
     label = "embedded (SQLite)"
     if mode == "postgres":
