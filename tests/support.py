@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import socket
 import subprocess
 import time
@@ -78,3 +81,18 @@ def keeps_process_bindings() -> Iterator[None]:
         jobs._process_state.clear()
         jobs._process_state.update(bound)
         pubsub.use_broadcaster(broadcaster)
+
+
+def verify_webhook_signature(secret: str, headers: dict[str, str], body: str, tolerance: int = 300) -> bool:
+    """Standard Webhooks, implemented independently of the product: True when any v1 signature in the
+    header is the HMAC-SHA256 of id.timestamp.body under the secret."""
+    msg_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
+    if abs(time.time() - int(timestamp)) > tolerance:
+        return False
+    key = base64.b64decode(secret.split("_", 1)[1])
+    expected = hmac.new(key, f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    for candidate in headers["webhook-signature"].split(" "):
+        version, _, signature = candidate.partition(",")
+        if version == "v1" and hmac.compare_digest(base64.b64decode(signature), expected):
+            return True
+    return False

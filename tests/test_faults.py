@@ -6,6 +6,8 @@
 2. PostgreSQL, then Redis, restarted under steady traffic — on a private cluster and server, never the
    machine's shared ones: requests fail cleanly (503 problem+json) while they are down and succeed
    again by themselves afterwards, with nothing acknowledged lost.
+3. A worker killed while a webhook's POST is in flight: after recovery the message is delivered again
+   with the same webhook-id and body (receivers deduplicate on it), and its delivery ends succeeded.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ from tests.conftest import REDIS_URL, TEST_DB, Account, account_from
 from tests.connector_support import connect, fake_class
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET
 from tests.security_http_servers import Reply, SiteServer
-from tests.support import SmtpInbox, smtp_server
+from tests.support import SmtpInbox, smtp_server, verify_webhook_signature
 from tests.topology import (
     STARTUP_SECONDS,
     Topology,
@@ -394,3 +397,120 @@ def test_postgres_and_redis_restarts_under_load_recover_by_themselves(tmp_path: 
     assert str(first.json()["id"]) in stored  # written before the outages
     assert set(traffic.acknowledged) <= stored  # every write acknowledged with a 2xx is there
     assert len(traffic.acknowledged) >= 3  # at least one before and one after each outage
+
+
+# -- 3. a worker killed mid-delivery ---------------------------------------------------------------
+
+
+@dataclass
+class _Hit:
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass
+class _HeldReceiver:
+    """A webhook receiver whose first answer waits for `gate`: the POST is in flight at the kill."""
+
+    gate: threading.Event
+    url: str = ""
+    hits: list[_Hit] = field(default_factory=list)
+
+
+@contextmanager
+def _held_receiver(gate: threading.Event) -> Iterator[_HeldReceiver]:
+    receiver = _HeldReceiver(gate)
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
+            with lock:
+                receiver.hits.append(_Hit({k.lower(): v for k, v in self.headers.items()}, body))
+                first = len(receiver.hits) == 1
+            if first:
+                receiver.gate.wait(60)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:  # the sender died while this answer waited
+                pass
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        gate.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_webhook_cut_short_by_a_killed_worker_is_sent_again_with_its_message_id(tmp_path: Path) -> None:
+    gate = threading.Event()
+    with ExitStack() as stack:
+        receiver = stack.enter_context(_held_receiver(gate))
+        database = stack.enter_context(shared_database("faults_webhook"))
+        # Webhook URLs must be https in production and this receiver is plain http on loopback, so the
+        # install runs as `test`; its processes, PostgreSQL, Redis and DBOS are the production topology's.
+        running = stack.enter_context(
+            topology(
+                tmp_path,
+                database,
+                REDIS_URL,
+                BINELEK_ENV="test",
+                BINELEK_ALLOW_PRIVATE_TARGETS="true",
+                RATE_LIMITS_ENABLED="false",
+                WEBHOOK_TIMEOUT_SECONDS="60",
+            )
+        )
+        running.migrate()
+        worker = running.start_worker("worker-0")
+        running.start_api()
+        with httpx.Client(base_url=running.base, timeout=15) as client:
+            owner = _register(client, "Webhook Faults Co")
+            created = client.post(
+                "/api/webhooks", json={"url": receiver.url, "events": ["task.*"]}, headers=owner.headers
+            )
+            assert created.status_code == 201, created.text
+            endpoint = created.json()
+            task = client.post(
+                f"{OPS}/tasks", json={"title": "Pack the wholesale order"}, headers=owner.headers
+            )
+            assert task.status_code == 201, task.text
+            _poll(lambda: len(receiver.hits), lambda hits: hits >= 1, STARTUP, "no delivery before the kill")
+
+            running.kill(worker)
+            gate.set()  # the held answer now goes to a closed connection
+            running.start_worker("worker-0")  # same executor id: DBOS recovers the delivery
+
+            def delivery_log() -> list[dict[str, Any]]:
+                answer = client.get(f"/api/webhooks/{endpoint['id']}/deliveries", headers=owner.headers)
+                return list(answer.json()["items"])
+
+            try:
+                items = _poll(
+                    delivery_log,
+                    lambda rows: bool(rows) and all(row["status"] in ("succeeded", "failed") for row in rows),
+                    STARTUP,
+                    "the delivery did not finish",
+                )
+            except AssertionError as failure:
+                raise AssertionError(f"{failure}\n{running.log_tail()}") from None
+            time.sleep(1.0)  # room for a third POST to show up, were one sent
+
+    assert [row["status"] for row in items] == ["succeeded"]
+    hits = receiver.hits
+    assert len(hits) == 2, [hit.headers.get("webhook-id") for hit in hits]  # cut short, then recovered
+    assert len({hit.headers["webhook-id"] for hit in hits}) == 1
+    assert len({hit.body for hit in hits}) == 1
+    assert all(verify_webhook_signature(endpoint["secret"], hit.headers, hit.body) for hit in hits)
+    payload = json.loads(hits[0].body)
+    assert payload["type"] == "task.created" and payload["data"]["title"] == "Pack the wholesale order"

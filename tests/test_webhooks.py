@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -23,6 +21,7 @@ import pytest
 
 from binelek.kit import outbox
 from tests.conftest import Account, add_member, assert_problem, register
+from tests.support import verify_webhook_signature as verify
 
 BASE = "/api/webhooks"
 
@@ -95,23 +94,6 @@ def receiver() -> Iterator[Receiver]:
     yield recorder
     server.shutdown()
     server.server_close()
-
-
-# -- Standard Webhooks, implemented independently of the product -----------------------------------
-
-
-def verify(secret: str, headers: dict[str, str], body: str, tolerance: int = 300) -> bool:
-    """True when any v1 signature in the header is the HMAC of id.timestamp.body with the secret."""
-    msg_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
-    if abs(time.time() - int(timestamp)) > tolerance:
-        return False
-    key = base64.b64decode(secret.split("_", 1)[1])
-    expected = hmac.new(key, f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
-    for candidate in headers["webhook-signature"].split(" "):
-        version, _, signature = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(base64.b64decode(signature), expected):
-            return True
-    return False
 
 
 # -- helpers ----------------------------------------------------------------------------------------
