@@ -16,9 +16,13 @@ any error, or the rate not reached), then holds the highest passing rate for BEN
 
     .venv/bin/python bench/load.py                   # embedded: one `binelek serve`, SQLite
     BENCH_DB=postgres .venv/bin/python bench/load.py # production: PostgreSQL + Redis, 2 API + 2 workers
-    BENCH_RATES=10 BENCH_HOLD_SECONDS=1800 .venv/bin/python bench/load.py  # a 30-minute soak
+    BENCH_SOAK_RATE=10 BENCH_HOLD_SECONDS=1800 .venv/bin/python bench/load.py  # a 30-minute soak
 
-Every process's RSS is read once a minute during the hold, so a soak shows whether memory levels off.
+Each server's log (warnings and errors) is kept in var/bench/logs/. Every process's RSS is read once a
+minute during the hold and its trend over the hold's second half is printed (MB a minute), so a soak
+shows whether memory levels off. BENCH_SOAK_RATE skips the steps and holds that rate: a soak asks
+about memory, not about the ceiling. In production mode BENCH_API_ENV="NAME=value …" gives the second
+API process extra settings (MALLOC_ARENA_MAX=2, say): an A/B of one setting under the same traffic.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import psycopg
@@ -56,6 +60,8 @@ console = Console()
 BIN = Path(sys.executable).parent / "binelek"
 PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+SOAK_RATE = float(os.environ.get("BENCH_SOAK_RATE", "0"))
+SECOND_API_ENV = dict(pair.split("=", 1) for pair in os.environ.get("BENCH_API_ENV", "").split())
 RATES = [float(r) for r in os.environ.get("BENCH_RATES", "20,40,60,80,100,130,160,200,250,300").split(",")]
 STEP_SECONDS = float(os.environ.get("BENCH_STEP_SECONDS", "30"))
 HOLD_SECONDS = float(os.environ.get("BENCH_HOLD_SECONDS", "600"))
@@ -115,6 +121,15 @@ def _env(data_dir: Path) -> dict[str, str]:
     }
 
 
+LOGS = Path("var/bench/logs")
+
+
+def _log(name: str) -> IO[bytes]:
+    """A server's own log (LOG_LEVEL=WARNING: what went wrong under load), kept after the run."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    return (LOGS / f"load-{name}.log").open("wb")
+
+
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -151,8 +166,8 @@ def start_embedded(data_dir: Path, topology: Topology) -> None:
     topology.processes["serve"] = subprocess.Popen(
         [str(BIN), "serve", "--port", str(port), "--no-migrate"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=_log("serve"),
+        stderr=subprocess.STDOUT,
     )
     _wait_ready(base, topology.processes["serve"])
     topology.bases.append(base)
@@ -186,9 +201,9 @@ def start_production(data_dir: Path, topology: Topology) -> None:
         base = f"http://127.0.0.1:{port}"
         topology.processes[f"api-{index}"] = subprocess.Popen(
             [str(BIN), "serve", "--port", str(port), "--no-migrate"],
-            env={**env, "JOBS_ENABLED": "false", "PUBLIC_URL": base},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env={**env, "JOBS_ENABLED": "false", "PUBLIC_URL": base, **(SECOND_API_ENV if index else {})},
+            stdout=_log(f"api-{index}"),
+            stderr=subprocess.STDOUT,
         )
         _wait_ready(base, topology.processes[f"api-{index}"])
         topology.bases.append(base)
@@ -196,8 +211,8 @@ def start_production(data_dir: Path, topology: Topology) -> None:
         topology.processes[f"worker-{index}"] = subprocess.Popen(
             [str(BIN), "worker"],
             env={**env, "BINELEK_EXECUTOR_ID": f"worker-{index}"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=_log(f"worker-{index}"),
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -452,9 +467,9 @@ async def run(topology: Topology) -> dict[str, Any]:
         traffic = await prepare(clients[0], topology.env)
         await warm_up(clients, traffic)
         await drive(clients, traffic, RATES[0], 10, "warm-up")
-        best = None
+        best = SOAK_RATE or None
         steps = []
-        for rate in RATES:
+        for rate in [] if SOAK_RATE else RATES:
             samples = await drive(clients, traffic, rate, STEP_SECONDS, f"step {rate:g}/s")
             passed, summary = verdict(samples, rate, STEP_SECONDS)
             steps.append({"rate": rate, "passed": passed, "summary": summary})
@@ -468,7 +483,7 @@ async def run(topology: Topology) -> dict[str, Any]:
         console.print(f"holding {hold_rate:g}/s for {HOLD_SECONDS:.0f} s …")
         samples, memory = await hold(clients, traffic, topology, hold_rate)
         passed, summary = verdict(samples, hold_rate, HOLD_SECONDS)
-        if not passed:  # one step down, as the search's resolution allows
+        if not passed and not SOAK_RATE:  # one step down, as the search's resolution allows
             console.print(f"hold at {hold_rate:g}/s missed ({summary}); holding 80 % of it")
             hold_rate = round(hold_rate * 0.8)
             samples, memory = await hold(clients, traffic, topology, hold_rate)
@@ -526,6 +541,13 @@ def report(mode: str, result: dict[str, Any]) -> None:
     )
     for name, readings in result["memory_per_minute_mb"].items():
         console.print(f"RSS per minute, {name} (MB): {_spark(readings, min(readings), max(readings))}")
+        trend = _trend(readings[len(readings) // 2 :])
+        label = (
+            f" ({' '.join(f'{k}={v}' for k, v in SECOND_API_ENV.items())})"
+            if name == "api-1" and SECOND_API_ENV
+            else ""
+        )
+        console.print(f"  trend over the second half{label}: {trend:+.2f} MB a minute")
     steps = ", ".join(f"{step['rate']:g}/s {'ok' if step['passed'] else 'miss'}" for step in result["steps"])
     console.print(f"steps: {steps}")
     cpu = platform.processor() or platform.machine()
@@ -541,6 +563,13 @@ def _per_minute(samples: list[Sample]) -> str:
         minutes[int((sample.started - start) // 60)].append(sample)
     values = [_p(minutes[m], 99) for m in sorted(minutes)]
     return _spark(values, 0.0, max(max(values), P99_TARGET_MS))
+
+
+def _trend(readings: list[float]) -> float:
+    """Least-squares slope of readings taken a minute apart (nan with fewer than three)."""
+    if len(readings) < 3:
+        return float("nan")
+    return statistics.linear_regression(range(len(readings)), readings).slope
 
 
 def _spark(values: list[float], bottom: float, top: float) -> str:
