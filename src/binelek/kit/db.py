@@ -8,11 +8,11 @@ refuses to flush a tenant-owned row that belongs to another tenant.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, TypeDecorator, Uuid, event
@@ -101,6 +101,22 @@ class TenantIsolationError(RuntimeError):
 
 TENANT_KEY = "tenant_id"
 AFTER_COMMIT_KEY = "after_commit"
+
+
+_Item = TypeVar("_Item")
+
+
+def padded(values: Collection[_Item]) -> list[_Item]:
+    """`values` for an IN list, its last item repeated up to the next power of two (8 at least).
+    SQLAlchemy renders one placeholder per item, so each list length is another statement, and every
+    pooled PostgreSQL connection keeps its last 100 prepared statements: lists of each length from 1
+    to 100 made those caches (and the process's memory) grow for hours. Padded, a query has a handful
+    of shapes; repeating an item in an IN list changes nothing it matches."""
+    items = list(values)
+    if not items:
+        return items
+    size = max(8, 1 << (len(items) - 1).bit_length())
+    return items + [items[-1]] * (size - len(items))
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:

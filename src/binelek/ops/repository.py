@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from binelek.connectors.models import Connection, Customer, Order
 from binelek.identity.models import Membership, Tenant, User
+from binelek.kit.db import padded
 from binelek.kit.pagination import PageParams, paginate
 from binelek.kit.repository import TenantRepository
 from binelek.ops.models import EmailTemplate, OutgoingEmail, Task, TaskDependency, TaskSuggestion
@@ -145,7 +146,7 @@ class TaskRepository(TenantRepository[Task]):
         blockers = await self.session.execute(
             select(TaskDependency.task_id, TaskDependency.blocked_by_id, blocker.c.status)
             .join(blocker, blocker.c.id == TaskDependency.blocked_by_id)
-            .where(TaskDependency.tenant_id == self.tenant_id, TaskDependency.task_id.in_(list(ids)))
+            .where(TaskDependency.tenant_id == self.tenant_id, TaskDependency.task_id.in_(padded(ids)))
             .order_by(TaskDependency.task_id, TaskDependency.blocked_by_id)
         )
         for task_id, blocked_by_id, status in blockers:
@@ -158,7 +159,7 @@ class TaskRepository(TenantRepository[Task]):
                 func.count(),
                 func.sum(case((Task.status == "done", 1), else_=0)),
             )
-            .where(Task.tenant_id == self.tenant_id, Task.parent_id.in_(list(ids)))
+            .where(Task.tenant_id == self.tenant_id, Task.parent_id.in_(padded(ids)))
             .group_by(Task.parent_id)
         )
         for parent_id, total, done in subtasks:
@@ -182,7 +183,7 @@ class TaskRepository(TenantRepository[Task]):
             return {}
         rows = await self.session.execute(
             select(TaskDependency.task_id, TaskDependency.blocked_by_id).where(
-                TaskDependency.tenant_id == self.tenant_id, TaskDependency.task_id.in_(list(ids))
+                TaskDependency.tenant_id == self.tenant_id, TaskDependency.task_id.in_(padded(ids))
             )
         )
         found: dict[uuid.UUID, set[uuid.UUID]] = {}
