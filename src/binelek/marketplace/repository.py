@@ -47,6 +47,14 @@ class ProductRepository(TenantRepository[TrackedProduct]):
     def ordered(self) -> Select[Any]:
         return self.select().order_by(TrackedProduct.name)
 
+    async def listing_ids_of(self, product_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(Listing.id)
+            .where(Listing.tenant_id == self.tenant_id, Listing.product_id == product_id)
+            .order_by(Listing.created_at)
+        )
+        return list(rows)
+
     async def listings_of(self, product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Listing]]:
         wanted = list(product_ids)
         found: dict[uuid.UUID, list[Listing]] = {product_id: [] for product_id in wanted}

@@ -241,12 +241,16 @@ async def product_out(session: AsyncSession, products: list[TrackedProduct]) -> 
 
 
 async def history(session: AsyncSession, product_id: uuid.UUID, days: int) -> dict[str, Any]:
-    product = await ProductRepository(session).get_or_404(product_id)
-    listings = (await ProductRepository(session).listings_of([product.id]))[product.id]
-    ids = [listing.id for listing in listings]
+    products = ProductRepository(session)
+    product = await products.get_or_404(product_id)
+    ids = await products.listing_ids_of(product.id)
     observations = ObservationRepository(session)
-    points = await observations.history(ids, utcnow() - timedelta(days=days))
+    # Checks first, then what they wrote: each statement sees what was committed when it ran (READ
+    # COMMITTED) and a check commits with its price point and its listing's status, so neither of
+    # those is ever older than the checks shown beside them.
     checks = await observations.checks(ids)
+    points = await observations.history(ids, utcnow() - timedelta(days=days))
+    listings = (await products.listings_of([product.id]))[product.id]
     return {
         "product_id": product.id,
         "listings": [ListingOut.model_validate(listing) for listing in listings],
