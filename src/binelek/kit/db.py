@@ -109,9 +109,9 @@ _Item = TypeVar("_Item")
 def padded(values: Collection[_Item]) -> list[_Item]:
     """`values` for an IN list, its last item repeated up to the next power of two (8 at least).
     SQLAlchemy renders one placeholder per item, so each list length is another statement, and every
-    pooled PostgreSQL connection keeps its last 100 prepared statements: lists of each length from 1
-    to 100 made those caches (and the process's memory) grow for hours. Padded, a query has a handful
-    of shapes; repeating an item in an IN list changes nothing it matches."""
+    pooled PostgreSQL connection keeps its last 100 prepared statements: lists of every length kept
+    filling those caches, and the API processes' memory, through a 30-minute soak. Padded, a query has
+    a handful of shapes; repeating an item in an IN list changes nothing it matches."""
     items = list(values)
     if not items:
         return items
