@@ -65,6 +65,12 @@ async def _send(client: httpx.AsyncClient, account: Account, **fields: Any) -> h
     return await client.post(f"{BASE}/send", json=body, headers=account.headers)
 
 
+def _sent_here(inbox: SmtpInbox) -> list[tuple[list[str], str]]:
+    """What reached SMTP for this module's recipients: an e-mail job of an earlier test (an
+    invitation, say) may still arrive at the session's current SMTP server during a later test."""
+    return [message for message in inbox.messages if {"ana@example.com", "bo@example.com"} & set(message[0])]
+
+
 async def _messages(client: httpx.AsyncClient, account: Account, **params: Any) -> dict[str, Any]:
     response = await client.get(f"{BASE}/messages", params=params, headers=account.headers)
     assert response.status_code == 200, response.text
@@ -149,7 +155,7 @@ async def test_bad_messages_are_422(
 ) -> None:
     owner = await register(client)
     assert_problem(await _send(client, owner, **fields), 422, "VALIDATION_ERROR")
-    assert smtp_inbox.messages == []
+    assert _sent_here(smtp_inbox) == []
 
 
 async def test_only_writers_send_and_each_organization_sees_its_own(
@@ -204,7 +210,7 @@ async def test_gmail_sends_when_its_grant_may_send(
             accepted["id"],
         )
         assert gmail.messages[accepted["id"]].labels == ["SENT"]  # it is in the mailbox now
-    assert smtp_inbox.messages == []  # the mailbox is preferred over the platform's SMTP
+    assert _sent_here(smtp_inbox) == []  # the mailbox is preferred over the platform's SMTP
 
 
 async def test_a_read_only_mailbox_is_not_used_for_sending(
@@ -218,7 +224,7 @@ async def test_a_read_only_mailbox_is_not_used_for_sending(
         await _mailbox(state, owner, "gmail", read_only)
         sent = (await _send(client, owner)).json()
         assert sent["via"] == "smtp" and gmail.sent == []
-    assert len(smtp_inbox.messages) == 1
+    assert len(_sent_here(smtp_inbox)) == 1
 
 
 async def test_gmail_refusing_the_scope_is_a_recorded_permanent_failure(
