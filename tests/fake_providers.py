@@ -4,10 +4,11 @@ auth headers and error bodies), for checking keys without the internet."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support import serving
 
 GOOD_KEYS = {
     "openai": "sk-test-good-key-1234",
@@ -97,14 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def fake_provider_server() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def base_url(server: ThreadingHTTPServer, provider: str) -> str:

@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 from aiosmtpd.controller import Controller
@@ -96,3 +98,16 @@ def verify_webhook_signature(secret: str, headers: dict[str, str], body: str, to
         if version == "v1" and hmac.compare_digest(base64.b64decode(signature), expected):
             return True
     return False
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """A threading HTTP server on a free loopback port, answering from a daemon thread until the block
+    ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from tests.conftest import REDIS_URL, TEST_DB, Account, account_from
 from tests.connector_support import connect, fake_class
 from tests.fakes.base import CLIENT_ID, CLIENT_SECRET
 from tests.security_http_servers import Reply, SiteServer
-from tests.support import SmtpInbox, smtp_server, verify_webhook_signature
+from tests.support import SmtpInbox, serving, smtp_server, verify_webhook_signature
 from tests.topology import (
     STARTUP_SECONDS,
     Topology,
@@ -441,16 +441,12 @@ def _held_receiver(gate: threading.Event) -> Iterator[_HeldReceiver]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        gate.set()
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as server:
+        receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        try:
+            yield receiver
+        finally:
+            gate.set()  # a held answer ends before the server shuts down
 
 
 def test_a_webhook_cut_short_by_a_killed_worker_is_sent_again_with_its_message_id(tmp_path: Path) -> None:

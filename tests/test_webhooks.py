@@ -14,13 +14,14 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from binelek.kit import outbox
 from tests.conftest import Account, add_member, assert_problem, register
+from tests.support import serving
 from tests.support import verify_webhook_signature as verify
 
 BASE = "/api/webhooks"
@@ -87,13 +88,9 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    recorder.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield recorder
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as server:
+        recorder.port = server.server_address[1]
+        yield recorder
 
 
 # -- helpers ----------------------------------------------------------------------------------------
